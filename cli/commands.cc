@@ -1,0 +1,60 @@
+// Subcommand dispatch and top-level help.
+#include "cli/commands.h"
+
+#include <array>
+#include <ostream>
+#include <vector>
+
+#include "common/strings.h"
+
+namespace slipway::cli {
+
+namespace {
+
+int RunVersion(std::span<char* const>, Io io) {
+  io.out << "slipway 0.1.0\n";
+  return 0;
+}
+
+constexpr std::array kCommands = {
+    Command{"check", "validate profiles, fleet answer files and image definitions", RunCheck},
+    Command{"version", "print the version", RunVersion},
+};
+
+void PrintHelp(std::ostream& out) {
+  out << "usage: slipway COMMAND [OPTIONS]\n\n"
+         "Slipway turns bare servers into Kubernetes hosts (see README.md).\n\n"
+         "Commands:\n";
+  for (const Command& c : kCommands) {
+    out << "  " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << "\n";
+  }
+  out << "\nRun 'slipway COMMAND --help' for a command's options.\n"
+         "Exit codes: 0 ok, 1 runtime failure, 2 usage or input error, 3 host not suitable.\n";
+}
+
+}  // namespace
+
+std::span<const Command> Commands() { return kCommands; }
+
+int Main(std::span<char* const> args, Io io) {
+  if (args.empty()) {
+    PrintHelp(io.err);
+    return 2;
+  }
+  std::string_view name = args[0];
+  if (name == "--help" || name == "help" || name == "-h") {
+    PrintHelp(io.out);
+    return 0;
+  }
+  if (name == "--version") return RunVersion({}, io);
+  for (const Command& c : kCommands) {
+    if (c.name == name) return c.run(args.subspan(1), io);
+  }
+  std::vector<std::string> names;
+  for (const Command& c : kCommands) names.emplace_back(c.name);
+  io.err << "slipway: error: unknown command '" << name << "'" << DidYouMeanSuffix(name, names)
+         << "; run 'slipway --help' for the list\n";
+  return 2;
+}
+
+}  // namespace slipway::cli

@@ -1,0 +1,34 @@
+// The subcommand table of the `slipway` CLI. Each command is a library
+// function taking its arguments and the output streams, so tests can call it
+// and main() stays a table lookup.
+#pragma once
+
+#include <iosfwd>
+#include <span>
+#include <string_view>
+
+namespace slipway::cli {
+
+/// What a command gets: its arguments (after the subcommand name) and streams.
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+using CommandFn = int (*)(std::span<char* const> args, Io io);
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;  ///< one line for `slipway --help`
+  CommandFn run;
+};
+
+std::span<const Command> Commands();
+
+/// Runs `slipway ARGS...` (argv[0] excluded) and returns the exit code.
+int Main(std::span<char* const> args, Io io);
+
+/// slipway check [--json] PATH...
+int RunCheck(std::span<char* const> args, Io io);
+
+}  // namespace slipway::cli

@@ -1,0 +1,9 @@
+// slipway: the one front door. Parsing and work live in slipway_cli.
+#include <iostream>
+#include <span>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  return slipway::cli::Main(std::span<char* const>(argv + 1, static_cast<size_t>(argc - 1)), {std::cout, std::cerr});
+}

@@ -1,0 +1,20 @@
+// Durable file writes: write to a temp file in the same folder, fsync it,
+// rename it over the target, fsync the folder. A crash leaves either the old
+// file or the new one, never a torn one.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+namespace slipway {
+
+/// Writes `data` to `path` atomically with permissions `mode` (the mode is set
+/// on the temp file before any byte is written, so secrets are never exposed).
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+
+/// Reads a whole file. Errors name the path and the OS reason.
+Result<std::string> ReadFile(const std::string& path);
+
+}  // namespace slipway

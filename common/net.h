@@ -1,0 +1,52 @@
+// IPv4 addresses, CIDR blocks, address ranges and MAC addresses: parsing with
+// reasons, containment and overlap. IPv6 is not supported yet (docs/profiles.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace slipway {
+
+struct Ipv4 {
+  uint32_t value = 0;
+  std::string ToString() const;
+  auto operator<=>(const Ipv4&) const = default;
+};
+
+/// An inclusive range of addresses [first, last].
+struct IpRange {
+  Ipv4 first;
+  Ipv4 last;
+  uint64_t Size() const { return uint64_t{last.value} - first.value + 1; }
+  bool Contains(Ipv4 ip) const { return ip >= first && ip <= last; }
+  bool Contains(const IpRange& r) const { return r.first >= first && r.last <= last; }
+  bool Overlaps(const IpRange& r) const { return first <= r.last && r.first <= last; }
+  std::string ToString() const;
+};
+
+struct Cidr {
+  Ipv4 address;  ///< network address (host bits zero)
+  int prefix = 0;
+  IpRange Range() const;
+  std::string ToString() const;
+};
+
+/// Parses dotted-quad "10.0.0.1". On failure returns nothing and sets *why.
+std::optional<Ipv4> ParseIpv4(std::string_view s, std::string* why);
+/// Parses "10.0.0.0/16"; host bits must be zero ("10.0.0.1/16" is refused with the fix).
+std::optional<Cidr> ParseCidr(std::string_view s, std::string* why);
+/// Parses "10.0.0.10-10.0.0.50" (inclusive), a single address, or a CIDR.
+std::optional<IpRange> ParseIpRange(std::string_view s, std::string* why);
+/// Parses "10.0.0.5/24" (interface address with prefix; host bits allowed).
+std::optional<std::pair<Ipv4, int>> ParseIfaceAddress(std::string_view s, std::string* why);
+
+using Mac = std::array<uint8_t, 6>;
+/// Parses "52:54:00:ab:cd:ef" (':' or '-' separated, any case).
+std::optional<Mac> ParseMac(std::string_view s, std::string* why);
+/// Lower-case, colon separated.
+std::string FormatMac(const Mac& mac);
+
+}  // namespace slipway

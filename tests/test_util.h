@@ -1,0 +1,65 @@
+// Helpers shared by tests: temporary folders and running the real CLI binary.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace slipway::testing {
+
+/// A fresh folder under $TMPDIR, removed with everything in it at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "slipway-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+inline void WriteText(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+inline std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs a shell command line, capturing stdout and stderr separately.
+inline RunResult Run(const std::string& command) {
+  TempDir dir;
+  std::string full = "(" + command + ") >" + dir / "out" + " 2>" + dir / "err";
+  int status = std::system(full.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadText(dir / "out");
+  r.err = ReadText(dir / "err");
+  return r;
+}
+
+inline std::string Slipway() { return SLIPWAY_BINARY; }
+inline std::string SourceDir() { return SLIPWAY_SOURCE_DIR; }
+inline std::string Fixtures() { return SLIPWAY_FIXTURES; }
+
+}  // namespace slipway::testing
