@@ -58,12 +58,13 @@ class Checker {
     fs::path fw = fs::path(root).parent_path() / "firmware" / "firmware.toml";
     if (!fs::exists(fw)) fw = fs::path(data_dir_) / "firmware" / "firmware.toml";
     catalog_.firmware_hint = fw.string();
-    if (needs_sizes_ && !catalog_.sizes && fs::exists(catalog_.sizes_hint)) Load(catalog_.sizes_hint, true);
-    if (needs_firmware_ && !catalog_.firmware && fs::exists(fw)) Load(fw.string(), true);
+    // Profiles first: loading them is what makes sizes and firmware needed.
     if (needs_profiles_) {
       for (const std::string& f : installer::ListTomlFiles(root + "/hardware")) Load(f, true);
       for (const std::string& f : installer::ListTomlFiles(root + "/clusters")) Load(f, true);
     }
+    if (needs_sizes_ && !catalog_.sizes && fs::exists(catalog_.sizes_hint)) Load(catalog_.sizes_hint, true);
+    if (needs_firmware_ && !catalog_.firmware && fs::exists(fw)) Load(fw.string(), true);
     installer::CrossCheckCatalog(catalog_, &report_->diags);
   }
 
@@ -126,8 +127,12 @@ class Checker {
     }
     if (kind == "hardware-profile") {
       needs_sizes_ = needs_firmware_ = true;
-      auto v = installer::ReadHardwareProfile(t, file, d);
-      if (!v) return "";
+      installer::HardwareProfile partial;
+      auto v = installer::ReadHardwareProfile(t, file, d, &partial);
+      if (!v) {
+        catalog_.hardware.push_back(std::move(partial));
+        return "";
+      }
       std::string s = v->name + ": >= " + std::to_string(v->match.min_cores) + " cores, " +
                       std::to_string(v->match.min_memory_gib) + " GiB, " + Plural(v->match.min_csvs, "CSV");
       catalog_.hardware.push_back(std::move(*v));
@@ -135,8 +140,12 @@ class Checker {
     }
     if (kind == "cluster") {
       needs_sizes_ = needs_firmware_ = true;
-      auto v = installer::ReadClusterProfile(t, file, d);
-      if (!v) return "";
+      installer::ClusterProfile partial;
+      auto v = installer::ReadClusterProfile(t, file, d, &partial);
+      if (!v) {
+        catalog_.clusters.push_back(std::move(partial));
+        return "";
+      }
       std::string s = v->name + ": " + Plural(v->control_plane_count, "control plane") + ", " +
                       Plural(v->load_balancer_count, "LB") + ", " + Plural(v->node_pools.size(), "pool") + ", " +
                       Plural(v->TotalVms(), "VM");
@@ -145,8 +154,12 @@ class Checker {
     }
     if (kind == "fleet") {
       needs_profiles_ = true;
-      auto v = installer::ReadFleet(t, file, d);
-      if (!v) return "";
+      installer::Fleet partial;
+      auto v = installer::ReadFleet(t, file, d, &partial);
+      if (!v) {
+        catalog_.fleets.push_back(std::move(partial));
+        return "";
+      }
       std::string s = Plural(v->hosts.size(), "host");
       catalog_.fleets.push_back(std::move(*v));
       return s;

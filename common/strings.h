@@ -10,7 +10,8 @@
 
 namespace slipway {
 
-/// Levenshtein distance between a and b (case-sensitive).
+/// Edit distance (optimal string alignment: insert, delete, substitute,
+/// swap neighbours) between a and b, case-sensitive.
 size_t EditDistance(std::string_view a, std::string_view b);
 
 /// The candidate closest to `word` when it is close enough to be a likely

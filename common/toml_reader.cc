@@ -1,6 +1,7 @@
 // Strict TOML reading.
 #include "common/toml_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -92,9 +93,7 @@ void TableReader::Allow(std::string_view key) { known_.emplace(key); }
 const toml::node* TableReader::Get(std::string_view key, Need need) {
   known_.emplace(key);
   const toml::node* node = table_.get(key);
-  if (!node && need == Need::kRequired) {
-    diags_->Error(TablePos(), "missing required key '" + std::string(key) + "'" + Describe(where_));
-  }
+  if (!node && need == Need::kRequired) missing_.emplace_back(key);
   return node;
 }
 
@@ -272,10 +271,12 @@ std::vector<const toml::table*> TableReader::TableArray(std::string_view key, Ne
 
 void TableReader::Finish() {
   std::vector<std::string> known(known_.begin(), known_.end());
+  std::set<std::string> explained;
   for (const auto& [k, v] : table_) {
     std::string name(k.str());
     if (known_.count(name)) continue;
     auto hint = DidYouMean(name, known);
+    if (hint && std::find(missing_.begin(), missing_.end(), *hint) != missing_.end()) explained.insert(*hint);
     std::string msg = "unknown key '" + name + "'";
     if (hint) {
       msg += " (did you mean '" + *hint + "'?)";
@@ -284,6 +285,11 @@ void TableReader::Finish() {
     }
     diags_->Error(KeyPos(name), std::move(msg));
   }
+  for (const std::string& key : missing_) {
+    if (explained.count(key)) continue;
+    diags_->Error(TablePos(), "missing required key '" + key + "'" + Describe(where_));
+  }
+  missing_.clear();
 }
 
 }  // namespace slipway

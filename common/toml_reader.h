@@ -69,7 +69,9 @@ class TableReader {
   /// Reports a located error at the value of `key`.
   void ErrorAt(std::string_view key, std::string message);
 
-  /// Reports every key that no accessor asked for.
+  /// Reports every key that no accessor asked for, and every missing
+  /// required key. A misspelt required key ('sise' for 'size') is reported
+  /// once, as unknown with a did-you-mean, not also as missing.
   void Finish();
 
   const std::string& file() const { return file_; }
@@ -85,6 +87,7 @@ class TableReader {
   std::string where_;
   Diagnostics* diags_;
   std::set<std::string, std::less<>> known_;
+  std::vector<std::string> missing_;
 };
 
 }  // namespace slipway

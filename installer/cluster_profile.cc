@@ -65,8 +65,10 @@ void ReadLoadBalancer(const toml::table& t, ClusterProfile* c, Diagnostics* diag
   if (ha && *ha && c->load_balancer_count < 2) {
     r.ErrorAt("ha", "'ha' = true needs at least 2 load balancers for keepalived VRRP; set count = 2");
   }
-  if (auto v = ReadNet<IpRange>(r, "vip_pool", Need::kRequired, ParseIpRange)) c->vip_pool = *v;
-  c->positions["load_balancer.vip_pool"] = r.ValuePos("vip_pool");
+  if (auto v = ReadNet<IpRange>(r, "vip_pool", Need::kRequired, ParseIpRange)) {
+    c->vip_pool = *v;
+    c->positions["load_balancer.vip_pool"] = r.ValuePos("vip_pool");
+  }
   r.Finish();
 }
 
@@ -132,12 +134,18 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
       }
     }
   }
-  if (node_cidr) n.node_cidr = *node_cidr;
+  // positions double as "this value parsed" for the checks across sections.
+  if (node_cidr) {
+    n.node_cidr = *node_cidr;
+    c->positions["network.node_cidr"] = r.ValuePos("node_cidr");
+  }
   if (gateway) n.gateway = *gateway;
-  if (pool) n.node_ip_pool = *pool;
+  if (pool) {
+    n.node_ip_pool = *pool;
+    c->positions["network.node_ip_pool"] = r.ValuePos("node_ip_pool");
+  }
   if (pod) n.pod_cidr = *pod;
   if (service) n.service_cidr = *service;
-  c->positions["network.node_ip_pool"] = r.ValuePos("node_ip_pool");
 
   // Pairwise overlaps of the three address spaces Kubernetes keeps apart.
   struct Named {
@@ -178,22 +186,25 @@ void ReadStorage(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
   r.Finish();
 }
 
-// Checks that need several sections at once.
+// Checks that need several sections at once; each runs only when the values
+// it compares were read without error.
 void CrossCheck(ClusterProfile* c, Diagnostics* diags) {
   const ClusterNetwork& n = c->network;
-  if (c->vip_pool.Size() == 0) return;
-  if (n.node_cidr.prefix > 0 && !n.node_cidr.Range().Contains(c->vip_pool)) {
+  const bool vip = c->positions.count("load_balancer.vip_pool") > 0;
+  const bool cidr = c->positions.count("network.node_cidr") > 0;
+  const bool pool = c->positions.count("network.node_ip_pool") > 0;
+  if (vip && cidr && !n.node_cidr.Range().Contains(c->vip_pool)) {
     diags->Error(c->positions["load_balancer.vip_pool"], "'vip_pool' " + c->vip_pool.ToString() +
                                                              " is not inside [network] node_cidr " +
                                                              n.node_cidr.ToString());
   }
-  if (n.node_ip_pool.Size() > 0 && c->vip_pool.Overlaps(n.node_ip_pool)) {
+  if (vip && pool && c->vip_pool.Overlaps(n.node_ip_pool)) {
     diags->Error(c->positions["load_balancer.vip_pool"], "'vip_pool' " + c->vip_pool.ToString() +
                                                              " overlaps [network] node_ip_pool " +
                                                              n.node_ip_pool.ToString());
   }
   int64_t needed = c->TotalVms();
-  if (n.node_ip_pool.Size() > 0 && static_cast<int64_t>(n.node_ip_pool.Size()) < needed) {
+  if (pool && static_cast<int64_t>(n.node_ip_pool.Size()) < needed) {
     diags->Error(c->positions["network.node_ip_pool"],
                  "'node_ip_pool' " + n.node_ip_pool.ToString() + " has " + std::to_string(n.node_ip_pool.Size()) +
                      " addresses, but the cluster has " + std::to_string(needed) + " VMs; widen the pool");
@@ -203,7 +214,7 @@ void CrossCheck(ClusterProfile* c, Diagnostics* diags) {
 }  // namespace
 
 std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const std::string& file,
-                                                 Diagnostics* diags) {
+                                                 Diagnostics* diags, ClusterProfile* partial) {
   size_t errors_before = diags->ErrorCount();
   ClusterProfile c;
   c.file = file;
@@ -226,7 +237,8 @@ std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const 
   if (const toml::table* t = top.Table("network", Need::kRequired)) ReadNetwork(*t, &c, diags);
   if (const toml::table* t = top.Table("storage", Need::kRequired)) ReadStorage(*t, &c, diags);
   top.Finish();
-  if (diags->ErrorCount() == errors_before) CrossCheck(&c, diags);
+  CrossCheck(&c, diags);
+  if (partial) *partial = c;
   if (diags->ErrorCount() != errors_before) return std::nullopt;
   return c;
 }

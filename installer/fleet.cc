@@ -160,7 +160,7 @@ void CheckUnique(const std::vector<FleetHost>& hosts, const char* what, const ch
 
 }  // namespace
 
-std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file, Diagnostics* diags) {
+std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file, Diagnostics* diags, Fleet* partial) {
   size_t errors_before = diags->ErrorCount();
   Fleet f;
   f.file = file;
@@ -195,6 +195,7 @@ std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file,
       diags->Error(h.pos, "host '" + h.name + "' has no 'hardware_profile' and [defaults] sets none");
     }
   }
+  if (partial) *partial = f;
   if (diags->ErrorCount() != errors_before) return std::nullopt;
   return f;
 }

@@ -104,7 +104,7 @@ void ReadInto(TableReader& r, std::string_view key, std::optional<T> v, T* out,
 }  // namespace
 
 std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, const std::string& file,
-                                                   Diagnostics* diags) {
+                                                   Diagnostics* diags, HardwareProfile* partial) {
   size_t errors_before = diags->ErrorCount();
   HardwareProfile p;
   p.file = file;
@@ -159,6 +159,7 @@ std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, cons
                      ") leaves no memory for VMs on the smallest matching host (min_memory_gib = " +
                      std::to_string(p.match.min_memory_gib) + ")");
   }
+  if (partial) *partial = p;
   if (diags->ErrorCount() != errors_before) return std::nullopt;
   return p;
 }

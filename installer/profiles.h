@@ -129,12 +129,15 @@ struct Fleet {
   std::vector<FleetHost> hosts;
 };
 
+// When `partial` is given it receives what could be read even when errors
+// were found, so cross-file checks can still run (slipway check reports all).
 std::optional<VmSizeCatalog> ReadVmSizes(const toml::table& root, const std::string& file, Diagnostics* diags);
 std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, const std::string& file,
-                                                   Diagnostics* diags);
+                                                   Diagnostics* diags, HardwareProfile* partial = nullptr);
 std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const std::string& file,
-                                                 Diagnostics* diags);
-std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file, Diagnostics* diags);
+                                                 Diagnostics* diags, ClusterProfile* partial = nullptr);
+std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file, Diagnostics* diags,
+                               Fleet* partial = nullptr);
 
 /// Reads an optional "name" and checks it is a DNS-1123 label.
 std::optional<std::string> ReadDnsName(TableReader& r, std::string_view key, Need need);

@@ -1,6 +1,7 @@
 #include "cli/check.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 
@@ -13,4 +14,171 @@ TEST_CASE("every bundled profile, firmware and image definition validates") {
   for (const Diagnostic& d : report.diags.items()) INFO(FormatDiagnostic(d));
   CHECK(report.diags.ErrorCount() == 0);
   CHECK(report.files.size() == 12);  // 7 profiles, 4 images, 1 firmware catalogue
+}
+
+namespace {
+
+// The formatted diagnostics of checking one bad fixture alone, with the
+// fixture's path shortened to "F" and the source tree to "SRC".
+std::vector<std::string> CheckBad(const std::string& name) {
+  std::string file = Fixtures() + "/profiles/bad/" + name;
+  auto report = cli::CheckPaths({file}, SourceDir());
+  std::vector<std::string> out;
+  for (const Diagnostic& d : report.diags.items()) {
+    std::string s = FormatDiagnostic(d);
+    for (auto [from, to] : {std::pair<std::string, std::string>{file, "F"}, {SourceDir(), "SRC"}}) {
+      for (size_t pos; (pos = s.find(from)) != std::string::npos;) s.replace(pos, from.size(), to);
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("an unknown key gets a did-you-mean at its line and column") {
+  CHECK(CheckBad("unknown-key.toml") == Lines{"F:6:1: error: unknown key 'memroy_gib' (did you mean 'memory_gib'?)"});
+}
+
+TEST_CASE("wrong types are reported for each key") {
+  CHECK(CheckBad("wrong-type.toml") ==
+        Lines{"F:5:13: error: 'min_cores' must be an integer, not a string",
+              "F:7:26: error: 'require_virtualization' must be a boolean (true or false), not a string"});
+}
+
+TEST_CASE("a control plane of 2 is out of range and says why") {
+  CHECK(CheckBad("control-plane-count.toml") ==
+        Lines{"F:6:9: error: control plane 'count' is 2; it must be 1, 3 or 5 (etcd needs an odd number of members)"});
+}
+
+TEST_CASE("names, versions and taints are validated") {
+  CHECK(CheckBad("bad-names.toml") ==
+        Lines{"F:2:8: error: 'name' 'Prod_Cluster' is not a valid DNS-1123 name: it must be lower case",
+              "F:3:22: error: 'kubernetes_version' 'v1.28.5' is not MAJOR.MINOR.PATCH like 1.28.5 (write '1.28.5')",
+              "F:15:8: error: 'name' 'linux-' is not a valid DNS-1123 name: it must start and end with a letter or "
+              "digit",
+              "F:19:10: error: taint 'dedicated=gpu' has no effect (expected key=value:NoSchedule)"});
+}
+
+TEST_CASE("CIDRs must parse, hold the gateway and have room for every VM") {
+  CHECK(CheckBad("bad-cidr.toml") ==
+        Lines{"F:22:11: error: 'gateway' 10.20.1.1 is outside 'node_cidr' 10.20.0.0/24",
+              "F:23:16: error: 'node_ip_pool' 10.20.0.10-10.20.0.12 has 3 addresses, but the cluster has 4 VMs; "
+              "widen the pool",
+              "F:24:12: error: 'pod_cidr': '10.244.1.0/16' has host bits set (did you mean '10.244.0.0/16'?)"});
+}
+
+TEST_CASE("overlapping address spaces and pools are errors, reported with other mistakes") {
+  CHECK(CheckBad("network-overlap.toml") ==
+        Lines{"F:1:1: error: missing required key 'storage'",
+              "F:12:12: error: 'vip_pool' 10.20.0.90-10.20.0.120 overlaps [network] node_ip_pool "
+              "10.20.0.10-10.20.0.99",
+              "F:25:16: error: 'service_cidr' 10.96.0.0/16 overlaps 'pod_cidr' 10.96.0.0/12"});
+}
+
+TEST_CASE("references to VM sizes and firmware must resolve") {
+  CHECK(CheckBad("unknown-size.toml") ==
+        Lines{"F:7:8: error: unknown VM size 'Standard_A4_v3' (did you mean 'Standard_A4_v2'?); sizes are defined "
+              "in SRC/profiles/vm-sizes.toml",
+              "F:19:12: error: unknown firmware 'uefi-secur' (did you mean 'uefi-secure'?); firmware is defined in "
+              "SRC/firmware/firmware.toml ('bios', 'uefi' or 'uefi-secure')"});
+}
+
+TEST_CASE("duplicate MACs, serials, UUIDs and addresses in a fleet file are errors") {
+  CHECK(CheckBad("fleet-duplicates.toml") ==
+        Lines{"F:15:7: error: duplicate MAC 52:54:00:12:34:01: host 'hv-02' and host 'hv-01' (line 6) both use it",
+              "F:18:11: error: IP 10.0.0.11 of host 'hv-02' is already used by host 'hv-01' (line 11)",
+              "F:22:10: error: duplicate serial SN1: host 'hv-03' and host 'hv-01' (line 6) both use it",
+              "F:23:8: error: duplicate UUID 4c4c4544-0042-3510-8052-b4c04f4b4e32: host 'hv-03' and host 'hv-02' "
+              "(line 13) both use it"});
+}
+
+TEST_CASE("fleet references resolve and a private key is refused without echoing it") {
+  auto lines = CheckBad("fleet-references.toml");
+  CHECK(lines == Lines{"F:4:20: error: unknown hardware profile 'standrd' (did you mean 'standard'?); known: "
+                       "'edge-small', 'large' and 'standard'",
+                       "F:5:12: error: unknown cluster 'prdo' (did you mean 'prod'?); known: 'dev' and 'prod'",
+                       "F:6:23: error: item 1 of 'ssh_authorized_keys' is a PRIVATE key; put the public key (.pub) "
+                       "here and keep the private key off the answer file"});
+  for (const std::string& l : lines) CHECK(l.find("b3BlbnNzaC1rZXktdjEAAAAA") == std::string::npos);
+}
+
+TEST_CASE("image sections must belong to the role and steps must be known") {
+  CHECK(CheckBad("image-wrong-role.toml") ==
+        Lines{"F:5:1: error: source 'tarball' needs 'path' (the tarball to read)",
+              "F:12:9: error: unknown hardening step 'nftabels' (did you mean 'nftables'?); known steps: sysctl, "
+              "sshd, nftables, auditd, setuid, tmp-mount, kernel-cmdline, mask-services, kubelet",
+              "F:15:1: error: [iso] is only for role 'installer', not 'loadbalancer'"});
+}
+
+TEST_CASE("a TOML syntax error is located") {
+  CHECK(CheckBad("syntax-error.toml") ==
+        Lines{"F:6:14: error: TOML syntax: Error while parsing value: could not determine value type"});
+}
+
+TEST_CASE("an unknown kind lists the kinds") {
+  CHECK(CheckBad("unknown-kind.toml") ==
+        Lines{"F:1:8: error: 'kind' must be one of 'vm-sizes', 'hardware-profile', 'cluster', 'fleet', 'firmware' "
+              "or 'image' (did you mean 'cluster'?)"});
+}
+
+TEST_CASE("three distinct mistakes give exactly three located errors") {
+  CHECK(CheckBad("three-mistakes.toml") ==
+        Lines{"F:6:9: error: control plane 'count' is 4; it must be 1, 3 or 5 (etcd needs an odd number of members)",
+              "F:18:1: error: unknown key 'sise' (did you mean 'size'?)",
+              "F:24:12: error: 'pod_cidr': '10.244.0.0/33' has an invalid prefix length (expected 0 to 32)"});
+}
+
+TEST_CASE("kinds come from the folder or file name") {
+  CHECK(cli::KindFromPath("a/profiles/hardware/x.toml") == "hardware-profile");
+  CHECK(cli::KindFromPath("profiles/clusters/x.toml") == "cluster");
+  CHECK(cli::KindFromPath("profiles/fleet/x.toml") == "fleet");
+  CHECK(cli::KindFromPath("profiles/vm-sizes.toml") == "vm-sizes");
+  CHECK(cli::KindFromPath("images/x.toml") == "image");
+  CHECK(cli::KindFromPath("elsewhere/x.toml") == "");
+}
+
+TEST_CASE("slipway check exits 0 on the bundled files") {
+  auto r = Run(Slipway() + " check " + SourceDir() + "/profiles " + SourceDir() + "/images " + SourceDir() + "/firmware");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("checked 12 files: 12 valid, 0 with errors") != std::string::npos);
+}
+
+TEST_CASE("slipway check exits 2 with every located error on stderr") {
+  std::string file = Fixtures() + "/profiles/bad/three-mistakes.toml";
+  auto r = Run(Slipway() + " check " + file);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(file + ":6:9: error:") != std::string::npos);
+  CHECK(r.err.find(file + ":18:1: error:") != std::string::npos);
+  CHECK(r.err.find(file + ":24:12: error:") != std::string::npos);
+  CHECK(r.out.find("(3 errors, 0 warnings)") != std::string::npos);
+}
+
+TEST_CASE("slipway check --json gives machine-readable diagnostics") {
+  std::string file = Fixtures() + "/profiles/bad/unknown-key.toml";
+  auto r = Run(Slipway() + " check --json " + file);
+  CHECK(r.exit_code == 2);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == false);
+  REQUIRE(j["diagnostics"].size() == 1);
+  CHECK(j["diagnostics"][0]["line"] == 6);
+  CHECK(j["diagnostics"][0]["column"] == 1);
+  CHECK(j["diagnostics"][0]["file"] == file);
+}
+
+TEST_CASE("usage errors exit 2 and name the fix") {
+  auto r = Run(Slipway() + " check --jsno x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown option '--jsno' (did you mean '--json'?)") != std::string::npos);
+  r = Run(Slipway() + " chekc");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown command 'chekc' (did you mean 'check'?)") != std::string::npos);
+  r = Run(Slipway() + " check /nonexistent-slipway");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/nonexistent-slipway: error: no such file or folder") != std::string::npos);
+  r = Run(Slipway() + " --help");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("check") != std::string::npos);
 }

@@ -4,9 +4,11 @@
 
 using namespace slipway;
 
-TEST_CASE("edit distance counts insertions, deletions and substitutions") {
+TEST_CASE("edit distance counts insertions, deletions, substitutions and swaps") {
   CHECK(EditDistance("", "") == 0);
-  CHECK(EditDistance("memory_gib", "memroy_gib") == 2);
+  CHECK(EditDistance("memory_gib", "memroy_gib") == 1);
+  CHECK(EditDistance("prod", "prdo") == 1);
+  CHECK(EditDistance("ab", "") == 2);
   CHECK(EditDistance("kitten", "sitting") == 3);
 }
 

@@ -68,6 +68,7 @@ TEST_CASE("missing required keys point at their table") {
   TableReader r(*top.Table("control_plane", Need::kRequired), "t.toml", "[control_plane]", &p.diags);
   r.String("size", Need::kRequired);
   r.Int("count", Need::kRequired, 1, 5);
+  r.Finish();
   CHECK(Only(p.diags) == "t.toml:1:1: error: missing required key 'count' in [control_plane]");
 }
 
@@ -88,4 +89,12 @@ TEST_CASE("string arrays and maps report each bad item") {
   CHECK(FormatDiagnostic(p.diags.items()[0]) == "t.toml:1:16: error: items of 'taints' must be strings, not an integer");
   CHECK(FormatDiagnostic(p.diags.items()[1]) ==
         "t.toml:2:25: error: values of 'labels' must be strings; 'b' is an integer");
+}
+
+TEST_CASE("a misspelt required key is one error, not two") {
+  Parsed p("sise = 'x'\n");
+  TableReader r(*p.table, "t.toml", "[[node_pool]]", &p.diags);
+  r.String("size", Need::kRequired);
+  r.Finish();
+  CHECK(Only(p.diags) == "t.toml:1:1: error: unknown key 'sise' (did you mean 'size'?)");
 }
