@@ -18,6 +18,7 @@ int RunVersion(std::span<char* const>, Io io) {
 
 constexpr std::array kCommands = {
     Command{"check", "validate profiles, fleet answer files and image definitions", RunCheck},
+    Command{"detect", "report this host's hardware and Cluster Shared Volumes", RunDetect},
     Command{"version", "print the version", RunVersion},
 };
 

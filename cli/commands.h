@@ -28,7 +28,7 @@ std::span<const Command> Commands();
 /// Runs `slipway ARGS...` (argv[0] excluded) and returns the exit code.
 int Main(std::span<char* const> args, Io io);
 
-/// slipway check [--json] PATH...
 int RunCheck(std::span<char* const> args, Io io);
+int RunDetect(std::span<char* const> args, Io io);
 
 }  // namespace slipway::cli

@@ -1,0 +1,152 @@
+// HardwareReport: what `slipway detect` found on a host. Every value that
+// could not be read is a Probed<T> holding the reason, never a silent 0.
+// The JSON form (--json) round-trips, so `slipway plan --hardware` can read it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace slipway::installer {
+
+/// A value read from the host, or the reason it could not be read.
+template <typename T>
+struct Probed {
+  std::optional<T> value;
+  std::string unknown;  ///< reason, when !value
+
+  static Probed Known(T v) { return Probed{std::move(v), ""}; }
+  static Probed Unknown(std::string why) { return Probed{std::nullopt, std::move(why)}; }
+  bool ok() const { return value.has_value(); }
+  const T& operator*() const { return *value; }
+  T value_or(T fallback) const { return value.value_or(std::move(fallback)); }
+  bool operator==(const Probed&) const = default;
+};
+
+struct CpuInfo {
+  Probed<std::string> model;
+  Probed<int64_t> sockets;
+  Probed<int64_t> cores;
+  Probed<int64_t> threads;
+  Probed<bool> virtualization;  ///< the CPU advertises vmx (Intel) or svm (AMD)
+  std::string virtualization_flag;
+  bool kvm_device = false;  ///< /dev/kvm exists
+  std::string kvm_note;     ///< existence alone does not prove guests boot
+};
+
+struct Partition {
+  std::string name;
+  std::string dev;  ///< "major:minor"
+  Probed<uint64_t> size_bytes;
+};
+
+struct Disk {
+  std::string name;
+  std::string dev;  ///< "major:minor"
+  Probed<uint64_t> size_bytes;
+  Probed<int64_t> logical_sector_bytes;
+  Probed<int64_t> physical_sector_bytes;
+  Probed<bool> rotational;
+  Probed<bool> removable;
+  bool read_only = false;
+  std::string transport;  ///< "nvme", "sata/scsi", "virtio", "usb", "optical", "virtual", "unknown"
+  Probed<std::string> model;
+  Probed<std::string> serial;
+  Probed<std::string> wwn;
+  std::vector<Partition> partitions;
+  bool boot_medium = false;
+  std::string boot_reason;  ///< why it is the boot medium ("/ is mounted from vda1")
+};
+
+struct Nic {
+  std::string name;
+  bool physical = false;  ///< backed by a device (not lo, bridge, veth, ifb...)
+  Probed<std::string> mac;
+  Probed<std::string> driver;
+  Probed<int64_t> speed_mbps;
+  Probed<bool> link;
+  std::string operstate;
+};
+
+struct Gpu {
+  std::string pci_address;
+  std::string vendor_id;
+  std::string device_id;
+  std::string driver;
+};
+
+struct FirmwareInfo {
+  std::string boot_mode;  ///< "uefi" or "bios"
+  Probed<bool> secure_boot;
+  bool tpm_present = false;
+  Probed<std::string> tpm_version;  ///< "2.0" or "1.2"
+};
+
+struct Smbios {
+  Probed<std::string> vendor;
+  Probed<std::string> product;
+  Probed<std::string> serial;
+  Probed<std::string> uuid;
+};
+
+/// A Cluster Shared Volume: shared storage VM data is spread over.
+struct Csv {
+  std::string path;     ///< mount point (or --csv folder) inside the sysroot
+  std::string fs_type;
+  std::string source;
+  std::string id;       ///< stable: hash of type, source and mount root
+  std::string origin;   ///< "ClusterStorage", "shared-fs" or "named" (--csv / profile)
+  Probed<uint64_t> size_bytes;
+  Probed<uint64_t> free_bytes;
+  bool writable = false;
+};
+
+struct HardwareReport {
+  std::string sysroot;
+  CpuInfo cpu;
+  Probed<uint64_t> memory_bytes;
+  std::vector<Disk> disks;
+  std::vector<Nic> nics;
+  std::vector<Gpu> gpus;
+  FirmwareInfo firmware;
+  Smbios smbios;
+  std::vector<Csv> csvs;
+
+  /// Disks that can hold data: not the boot medium, not removable, not
+  /// read-only, not optical or virtual.
+  std::vector<const Disk*> DataDisks() const;
+  /// Total free bytes over writable CSVs with a known size.
+  uint64_t CsvFreeBytes() const;
+  std::vector<std::string> Macs() const;
+};
+
+/// Why `d` cannot hold data, or "" when it can.
+std::string DataDiskProblem(const Disk& d);
+
+void to_json(nlohmann::json& j, const HardwareReport& r);
+void from_json(const nlohmann::json& j, HardwareReport& r);
+
+}  // namespace slipway::installer
+
+namespace nlohmann {
+template <typename T>
+struct adl_serializer<slipway::installer::Probed<T>> {
+  static void to_json(json& j, const slipway::installer::Probed<T>& p) {
+    if (p.value) {
+      j = *p.value;
+    } else {
+      j = json{{"unknown", p.unknown}};
+    }
+  }
+  static void from_json(const json& j, slipway::installer::Probed<T>& p) {
+    if (j.is_object() && j.contains("unknown")) {
+      p = slipway::installer::Probed<T>::Unknown(j.at("unknown").get<std::string>());
+    } else {
+      p = slipway::installer::Probed<T>::Known(j.get<T>());
+    }
+  }
+};
+}  // namespace nlohmann
