@@ -212,7 +212,7 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
 // a live medium mount if there is one, else the root file system.
 void MarkBootMedium(const std::vector<MountEntry>& mounts, std::vector<Disk>* disks) {
   static const char* kMediumMounts[] = {"/run/live/medium", "/run/initramfs/live", "/lib/live/mount/medium",
-                                        "/cdrom", "/run/slipway/medium", "/boot/efi", "/boot", "/"};
+                                        "/cdrom", "/run/slipway/medium", "/", "/boot/efi", "/boot"};
   for (const char* mp : kMediumMounts) {
     const MountEntry* m = nullptr;
     for (const MountEntry& e : mounts) {
