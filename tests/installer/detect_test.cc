@@ -180,7 +180,7 @@ TEST_CASE("a read-only CSV is found but not writable, and its space does not cou
   CHECK(r.CsvFreeBytes() == 500 * kGiB);
 }
 
-TEST_CASE("--csv adds a named folder and a missing one is an input error naming the sysroot") {
+TEST_CASE("a named CSV folder is added and a missing one is an input error naming the sysroot") {
   auto usage = RecordedFsUsage::Load(HostDir("bios-only") + "/statvfs.json");
   REQUIRE(usage.ok());
   Sysroot root(HostDir("bios-only"));
