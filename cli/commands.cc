@@ -19,6 +19,8 @@ int RunVersion(std::span<char* const>, Io io) {
 constexpr std::array kCommands = {
     Command{"check", "validate profiles, fleet answer files and image definitions", RunCheck},
     Command{"detect", "report this host's hardware and Cluster Shared Volumes", RunDetect},
+    Command{"match", "rank the hardware profiles that fit this host", RunMatch},
+    Command{"preflight", "check this host against one hardware profile", RunPreflight},
     Command{"version", "print the version", RunVersion},
 };
 

@@ -30,5 +30,7 @@ int Main(std::span<char* const> args, Io io);
 
 int RunCheck(std::span<char* const> args, Io io);
 int RunDetect(std::span<char* const> args, Io io);
+int RunMatch(std::span<char* const> args, Io io);
+int RunPreflight(std::span<char* const> args, Io io);
 
 }  // namespace slipway::cli

@@ -60,3 +60,28 @@ int UsageError(std::string_view command, const Error& e, std::string_view help, 
 }
 
 }  // namespace slipway::cli
+
+#include "installer/catalog.h"
+
+namespace slipway::cli {
+
+std::optional<installer::Catalog> LoadCatalogOrReport(const Args& args, std::string_view command, Io io) {
+  std::string dir = args.Get("profiles", DataDir() + "/profiles");
+  std::string firmware = args.Get("firmware", DataDir() + "/firmware/firmware.toml");
+  Diagnostics diags;
+  installer::Catalog catalog = installer::LoadProfileTree(dir, firmware, &diags);
+  installer::CrossCheckCatalog(catalog, &diags);
+  if (catalog.hardware.empty() && !diags.HasErrors()) {
+    diags.Error({dir + "/hardware", 0, 0}, "no hardware profiles found; pass --profiles DIR");
+  }
+  if (diags.HasErrors()) {
+    diags.Sort();
+    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+    io.err << "slipway " << command << ": error: the profiles in " << dir << " are not valid (run 'slipway check "
+           << dir << "')\n";
+    return std::nullopt;
+  }
+  return catalog;
+}
+
+}  // namespace slipway::cli

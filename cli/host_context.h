@@ -3,6 +3,7 @@
 // turning an Error into a message and an exit code.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,17 @@ Result<Host> LoadHost(const Args& args);
 int ReportError(std::string_view command, const Error& e, Io io);
 /// Prints the usage error and the help text; returns 2.
 int UsageError(std::string_view command, const Error& e, std::string_view help, Io io);
+
+}  // namespace slipway::cli
+
+namespace slipway::installer {
+struct Catalog;
+}
+
+namespace slipway::cli {
+
+/// Loads --profiles DIR (default: the data dir's profiles/) and the firmware
+/// catalogue. On any error prints every diagnostic and returns nothing.
+std::optional<installer::Catalog> LoadCatalogOrReport(const Args& args, std::string_view command, Io io);
 
 }  // namespace slipway::cli
