@@ -39,18 +39,6 @@ std::vector<std::string> HardwareReport::Macs() const {
   return out;
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CpuInfo, model, sockets, cores, threads, virtualization, virtualization_flag,
-                                   kvm_device, kvm_note)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Partition, name, dev, size_bytes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Disk, name, dev, size_bytes, logical_sector_bytes, physical_sector_bytes,
-                                   rotational, removable, read_only, transport, model, serial, wwn, partitions,
-                                   boot_medium, boot_reason)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Nic, name, physical, mac, driver, speed_mbps, link, operstate)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Gpu, pci_address, vendor_id, device_id, driver)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FirmwareInfo, boot_mode, secure_boot, tpm_present, tpm_version)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Smbios, vendor, product, serial, uuid)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Csv, path, fs_type, source, id, origin, size_bytes, free_bytes, writable)
-
 void to_json(nlohmann::json& j, const HardwareReport& r) {
   j = nlohmann::json{{"sysroot", r.sysroot},   {"cpu", r.cpu},           {"memory_bytes", r.memory_bytes},
                      {"disks", r.disks},       {"nics", r.nics},         {"gpus", r.gpus},

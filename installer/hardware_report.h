@@ -26,6 +26,30 @@ struct Probed {
   bool operator==(const Probed&) const = default;
 };
 
+}  // namespace slipway::installer
+
+namespace nlohmann {
+template <typename T>
+struct adl_serializer<slipway::installer::Probed<T>> {
+  static void to_json(json& j, const slipway::installer::Probed<T>& p) {
+    if (p.value) {
+      j = *p.value;
+    } else {
+      j = json{{"unknown", p.unknown}};
+    }
+  }
+  static void from_json(const json& j, slipway::installer::Probed<T>& p) {
+    if (j.is_object() && j.contains("unknown")) {
+      p = slipway::installer::Probed<T>::Unknown(j.at("unknown").get<std::string>());
+    } else {
+      p = slipway::installer::Probed<T>::Known(j.get<T>());
+    }
+  }
+};
+}  // namespace nlohmann
+
+namespace slipway::installer {
+
 struct CpuInfo {
   Probed<std::string> model;
   Probed<int64_t> sockets;
@@ -126,27 +150,20 @@ struct HardwareReport {
 /// Why `d` cannot hold data, or "" when it can.
 std::string DataDiskProblem(const Disk& d);
 
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CpuInfo, model, sockets, cores, threads, virtualization, virtualization_flag,
+                                   kvm_device, kvm_note)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Partition, name, dev, size_bytes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Disk, name, dev, size_bytes, logical_sector_bytes, physical_sector_bytes,
+                                   rotational, removable, read_only, transport, model, serial, wwn, partitions,
+                                   boot_medium, boot_reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Nic, name, physical, mac, driver, speed_mbps, link, operstate)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Gpu, pci_address, vendor_id, device_id, driver)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FirmwareInfo, boot_mode, secure_boot, tpm_present, tpm_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Smbios, vendor, product, serial, uuid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Csv, path, fs_type, source, id, origin, size_bytes, free_bytes, writable)
+
 void to_json(nlohmann::json& j, const HardwareReport& r);
 void from_json(const nlohmann::json& j, HardwareReport& r);
 
 }  // namespace slipway::installer
 
-namespace nlohmann {
-template <typename T>
-struct adl_serializer<slipway::installer::Probed<T>> {
-  static void to_json(json& j, const slipway::installer::Probed<T>& p) {
-    if (p.value) {
-      j = *p.value;
-    } else {
-      j = json{{"unknown", p.unknown}};
-    }
-  }
-  static void from_json(const json& j, slipway::installer::Probed<T>& p) {
-    if (j.is_object() && j.contains("unknown")) {
-      p = slipway::installer::Probed<T>::Unknown(j.at("unknown").get<std::string>());
-    } else {
-      p = slipway::installer::Probed<T>::Known(j.get<T>());
-    }
-  }
-};
-}  // namespace nlohmann
