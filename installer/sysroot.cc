@@ -47,9 +47,20 @@ Result<std::string> Sysroot::ReadBinary(std::string_view abs) const {
 Result<std::string> Sysroot::Read(std::string_view abs) const { return ReadBinary(abs); }
 
 Result<std::string> Sysroot::ReadLine(std::string_view abs) const {
-  auto r = ReadBinary(abs);
-  if (!r) return r;
-  std::string_view s = *r;
+  // One read(2) is enough: callers read sysfs attributes and small files
+  // whose first line fits in a page. Saves the EOF read and a copy.
+  std::string path = Path(abs);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::Errno("cannot read", abs, errno);
+  char buf[4096];
+  ssize_t n;
+  do {
+    n = ::read(fd, buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  int e = errno;
+  ::close(fd);
+  if (n < 0) return Error::Errno("cannot read", abs, e);
+  std::string_view s(buf, static_cast<size_t>(n));
   s = s.substr(0, s.find('\n'));
   return std::string(Trim(s));
 }
