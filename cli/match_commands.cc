@@ -117,7 +117,10 @@ int RunMatch(std::span<char* const> argv, Io io) {
   }
   if (!any) {
     io.err << "slipway match: no hardware profile fits this host";
-    if (!matches.empty()) io.err << "; nearest is '" << matches[0].profile->name << "': " << Lacks(matches[0]);
+    if (!matches.empty()) {
+      io.err << "; nearest is '" << matches[0].profile->name << "', which lacks:";
+      for (const std::string& l : Lacks(matches[0])) io.err << "\n  - " << l;
+    }
     io.err << "\n";
     return 3;
   }

@@ -192,12 +192,12 @@ std::vector<ProfileMatch> MatchProfiles(const HardwareReport& host, const std::v
   return out;
 }
 
-std::string Lacks(const ProfileMatch& m) {
+std::vector<std::string> Lacks(const ProfileMatch& m) {
   std::vector<std::string> parts;
   for (const RuleResult& r : m.rules) {
     if (r.state == CheckState::kFail) parts.push_back(r.detail);
   }
-  return Join(parts, "; ");
+  return parts;
 }
 
 }  // namespace slipway::installer

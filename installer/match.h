@@ -42,9 +42,9 @@ struct ProfileMatch {
 /// demanding (the best use of the host) first; then the rest, nearest first.
 std::vector<ProfileMatch> MatchProfiles(const HardwareReport& host, const std::vector<HardwareProfile>& profiles);
 
-/// "host has 32 GiB memory; profile 'standard' needs at least 192 GiB" style
-/// one-line summary of what a profile lacks.
-std::string Lacks(const ProfileMatch& m);
+/// What a profile lacks, one sentence per failed rule: "host has 32 GiB
+/// memory; profile 'standard' needs at least 192 GiB".
+std::vector<std::string> Lacks(const ProfileMatch& m);
 
 std::string_view StateName(CheckState s);
 

@@ -70,7 +70,8 @@ TEST_CASE("with virtualization off nothing fits and the nearest lacks only that"
   REQUIRE_FALSE(ms[0].fits);
   CHECK(ms[0].profile->name == "edge-small");
   CHECK(ms[0].failed == 1);
-  CHECK(Lacks(ms[0]) == "the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup");
+  CHECK(Lacks(ms[0]) ==
+        std::vector<std::string>{"the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup"});
 }
 
 TEST_CASE("thresholds are named with the host value and their source line") {
@@ -126,8 +127,8 @@ TEST_CASE("slipway match and preflight exit 0, 3 and 2 as documented") {
   CHECK(r.out.find("Profiles that fit, best first: 1. edge-small") != std::string::npos);
   r = testing::Run(testing::Slipway() + " match" + fx("no-virt"));
   CHECK(r.exit_code == 3);
-  CHECK(r.err == "slipway match: no hardware profile fits this host; nearest is 'edge-small': the CPU does not "
-                 "advertise vmx or svm; enable VT-x/AMD-V in the firmware setup\n");
+  CHECK(r.err == "slipway match: no hardware profile fits this host; nearest is 'edge-small', which lacks:\n"
+                 "  - the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup\n");
   r = testing::Run(testing::Slipway() + " preflight --profile standard" + fx("uefi-secureboot"));
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("result: 0 failed, 8 passed, 0 skipped") != std::string::npos);
