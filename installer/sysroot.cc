@@ -114,7 +114,8 @@ std::vector<std::string> Sysroot::List(std::string_view abs) const {
   if (!dir) return out;
   while (dirent* e = ::readdir(dir)) {
     std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(std::move(name));
+    // Dot files are never sysfs/procfs entries; fixtures use .keep markers.
+    if (name[0] != '.') out.push_back(std::move(name));
   }
   ::closedir(dir);
   std::sort(out.begin(), out.end());

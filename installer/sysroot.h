@@ -32,7 +32,7 @@ class Sysroot {
   /// `abs` with every symlink resolved inside the sysroot, as an absolute
   /// in-sysroot path; nothing when a component is missing.
   std::optional<std::string> Resolve(std::string_view abs) const;
-  /// Entry names of a folder, sorted; empty when it is missing.
+  /// Entry names of a folder, sorted, without dot files; empty when missing.
   std::vector<std::string> List(std::string_view abs) const;
   bool Exists(std::string_view abs) const;
 
