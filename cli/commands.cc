@@ -21,6 +21,8 @@ constexpr std::array kCommands = {
     Command{"detect", "report this host's hardware and Cluster Shared Volumes", RunDetect},
     Command{"match", "rank the hardware profiles that fit this host", RunMatch},
     Command{"preflight", "check this host against one hardware profile", RunPreflight},
+    Command{"plan", "compute the deployment plan (or: plan diff OLD NEW)", RunPlan},
+    Command{"lb", "render HAProxy rules for Services of type LoadBalancer", RunLb},
     Command{"version", "print the version", RunVersion},
 };
 

@@ -32,5 +32,7 @@ int RunCheck(std::span<char* const> args, Io io);
 int RunDetect(std::span<char* const> args, Io io);
 int RunMatch(std::span<char* const> args, Io io);
 int RunPreflight(std::span<char* const> args, Io io);
+int RunPlan(std::span<char* const> args, Io io);
+int RunLb(std::span<char* const> args, Io io);
 
 }  // namespace slipway::cli

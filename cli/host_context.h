@@ -24,6 +24,11 @@ struct Host {
 /// Detects (from --sysroot, default /) or reads a saved report (--hardware).
 Result<Host> LoadHost(const Args& args);
 
+/// Every host named by repeatable --hardware and --sysroot flags (default:
+/// this machine). --fs-usage pairs with --sysroot by position, or one file
+/// serves all.
+Result<std::vector<Host>> LoadHosts(const Args& args);
+
 /// Prints "slipway CMD: error: ..." and returns the error's exit code.
 int ReportError(std::string_view command, const Error& e, Io io);
 /// Prints the usage error and the help text; returns 2.

@@ -113,6 +113,7 @@ void CrossCheckCatalog(const Catalog& c, Diagnostics* diags) {
     refs.Size(cl.control_plane_size, At(cl.positions, "control_plane.size", cl.file));
     refs.Firmware(cl.control_plane_firmware, At(cl.positions, "control_plane.firmware", cl.file));
     refs.Size(cl.load_balancer_size, At(cl.positions, "load_balancer.size", cl.file));
+    refs.Firmware(cl.load_balancer_firmware, At(cl.positions, "load_balancer.firmware", cl.file));
     for (const NodePool& p : cl.node_pools) {
       refs.Size(p.size, p.size_pos);
       refs.Firmware(p.firmware, p.firmware_pos);

@@ -50,7 +50,7 @@ void ReadControlPlane(const toml::table& t, ClusterProfile* c, Diagnostics* diag
   c->control_plane_size = r.String("size", Need::kRequired).value_or("");
   c->positions["control_plane.size"] = r.ValuePos("size");
   c->control_plane_firmware = r.String("firmware", Need::kOptional).value_or("uefi");
-  c->positions["control_plane.firmware"] = r.ValuePos("firmware");
+  if (r.Has("firmware")) c->positions["control_plane.firmware"] = r.ValuePos("firmware");
   r.Finish();
 }
 
@@ -60,6 +60,8 @@ void ReadLoadBalancer(const toml::table& t, ClusterProfile* c, Diagnostics* diag
   c->positions["load_balancer.count"] = r.ValuePos("count");
   c->load_balancer_size = r.String("size", Need::kRequired).value_or("");
   c->positions["load_balancer.size"] = r.ValuePos("size");
+  c->load_balancer_firmware = r.String("firmware", Need::kOptional).value_or("uefi");
+  if (r.Has("firmware")) c->positions["load_balancer.firmware"] = r.ValuePos("firmware");
   auto ha = r.Bool("ha", Need::kOptional);
   c->load_balancer_ha = ha.value_or(c->load_balancer_count >= 2);
   if (ha && *ha && c->load_balancer_count < 2) {
@@ -88,7 +90,7 @@ void ReadNodePools(TableReader& top, ClusterProfile* c, Diagnostics* diags) {
     p.size = r.String("size", Need::kRequired).value_or("");
     p.size_pos = r.ValuePos("size");
     p.firmware = r.String("firmware", Need::kOptional).value_or("uefi");
-    p.firmware_pos = r.ValuePos("firmware");
+    if (r.Has("firmware")) p.firmware_pos = r.ValuePos("firmware");
     p.data_disk_gib = r.Int("data_disk_gib", Need::kOptional, 0, 65536).value_or(0);
     if (auto labels = r.StringMap("labels", Need::kOptional)) {
       for (const auto& [k, v] : *labels) {

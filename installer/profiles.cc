@@ -141,6 +141,7 @@ std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, cons
              &p.positions, "management.");
     ReadInto(r, "firmware", r.String("firmware", Need::kOptional), &p.management_firmware, &p.positions,
              "management.");
+    if (!r.Has("firmware")) p.positions.erase("management.firmware");
     r.Finish();
   }
   if (const toml::table* t = top.Table("capacity", Need::kOptional)) {

@@ -89,6 +89,7 @@ struct ClusterProfile {
   std::string control_plane_firmware = "uefi";
   int64_t load_balancer_count = 1;
   std::string load_balancer_size;
+  std::string load_balancer_firmware = "uefi";
   bool load_balancer_ha = false;
   IpRange vip_pool;
   std::vector<NodePool> node_pools;

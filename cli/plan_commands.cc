@@ -1,0 +1,234 @@
+// slipway plan / plan diff / lb render.
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/host_context.h"
+#include "common/atomic_file.h"
+#include "common/strings.h"
+#include "installer/catalog.h"
+#include "installer/plan_ops.h"
+#include "installer/planner.h"
+
+namespace slipway::cli {
+
+namespace {
+
+using installer::Plan;
+
+constexpr const char* kPlanHelp =
+    "usage: slipway plan [--sysroot DIR | --hardware REPORT.json]... [--profile NAME|auto]\n"
+    "                    [--cluster FILE]... [--profiles DIR] [--fs-usage FILE]... [--csv PATH]...\n"
+    "                    [--json] [--explain] [--out PLAN.json]\n"
+    "       slipway plan diff OLD.json NEW.json [--json]\n\n"
+    "Computes the whole deployment as data: the management cluster (API-server VM +\n"
+    "load-balancer VM), one workload cluster per --cluster profile, VM sizes, MACs and\n"
+    "IPs, firmware, placement on hosts (anti-affinity, no memory overcommit) and on\n"
+    "every CSV (weighted by free space), and the generated HAProxy, keepalived,\n"
+    "kubeadm and cloud-init files. Nothing is created; secrets appear only as\n"
+    "{{secret:NAME}} references.\n\n"
+    "  --sysroot/--hardware  one per host (default: this machine)\n"
+    "  --profile NAME|auto   hardware profile (default auto: the best that fits every host)\n"
+    "  --cluster FILE        a workload cluster profile; repeatable\n"
+    "  --json                print the plan as JSON (byte-identical for the same inputs)\n"
+    "  --explain             show why each VM got its size, host and CSVs\n"
+    "  --out FILE            also write the JSON plan to FILE (atomically)\n\n"
+    "Exit codes: 0 planned, 2 bad input, 3 the hosts or CSVs cannot hold the clusters\n"
+    "(the message says what is missing and what to remove).\n";
+
+constexpr const char* kLbHelp =
+    "usage: slipway lb render --plan PLAN.json --cluster NAME --services FILE.toml [--out FILE]\n\n"
+    "Renders the haproxy.cfg of a workload cluster's load-balancer VMs: the API\n"
+    "frontend plus one frontend per Service of type LoadBalancer, each on a VIP from\n"
+    "the cluster's vip_pool, balanced over every worker's NodePort. FILE.toml holds\n"
+    "[[service]] tables: name, namespace (default \"default\"), port, node_port.\n";
+
+std::string Gib(uint64_t b) { return FormatBytes(b); }
+
+void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
+  out << "Plan: " << p.hosts.size() << " host(s), hardware profile '" << p.hardware_profile << "', "
+      << p.clusters.size() << " cluster(s), " << p.vms.size() << " VMs, " << p.csvs.size() << " CSV(s)\n\n";
+  out << "Hosts\n";
+  for (const auto& h : p.hosts) {
+    out << "  " << h.id << "  vCPU " << h.vcpus_used << "/" << h.vcpu_capacity << "  memory " << Gib(h.memory_used)
+        << "/" << Gib(h.memory_capacity) << "  (" << h.origin << ")\n";
+  }
+  out << "CSVs\n";
+  std::vector<installer::PlanCsv> by_path = p.csvs;
+  std::sort(by_path.begin(), by_path.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  for (const auto& c : by_path) {
+    out << "  " << c.path << "  " << Gib(c.allocated_bytes) << " of " << Gib(c.free_bytes) << " free planned  ("
+        << c.id << ")\n";
+  }
+  std::map<std::string, std::string> csv_path;
+  for (const auto& c : p.csvs) csv_path[c.id] = c.path;
+  for (const auto& c : p.clusters) {
+    out << "\nCluster " << c.name << " (" << c.kind << (c.kubernetes_version.empty() ? "" : ", Kubernetes " + c.kubernetes_version)
+        << "), API VIP " << c.api_vip << (c.lb_ha ? ", keepalived VRRP" : "") << "\n";
+    size_t wn = 4, ws = 4;
+    for (const std::string& id : c.vms) {
+      const auto* vm = p.FindVm(id);
+      wn = std::max(wn, vm->name.size());
+      ws = std::max(ws, vm->size.size());
+    }
+    auto pad = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' ') + "  "; };
+    out << "  " << pad("VM", wn) << pad("ROLE", 13) << pad("SIZE", ws) << pad("vCPU", 4) << pad("MEM", 7)
+        << pad("IP", 15) << pad("FIRMWARE", 11) << "DISKS\n";
+    for (const std::string& id : c.vms) {
+      const auto* vm = p.FindVm(id);
+      std::string disks;
+      for (const auto& d : vm->disks) {
+        disks += (disks.empty() ? "" : ", ") + d.kind + " " + Gib(d.size_bytes) + " on " + csv_path[d.csv_id];
+      }
+      out << "  " << pad(vm->name, wn) << pad(vm->role, 13) << pad(vm->size, ws) << pad(std::to_string(vm->vcpus), 4)
+          << pad(Gib(static_cast<uint64_t>(vm->memory_mib) << 20), 7) << pad(vm->nics[0].ip, 15)
+          << pad(vm->firmware.name, 11) << disks << (p.hosts.size() > 1 ? "  host " + vm->host_id : "") << "\n";
+      if (explain) {
+        for (const std::string& e : vm->explain) out << "      - " << e << "\n";
+      }
+    }
+  }
+  out << "\nSecrets referenced (generated at apply time, never stored in the plan): " << p.secrets.size() << "\n";
+  for (const std::string& w : p.warnings) out << "warning: " << w << "\n";
+}
+
+int RunPlanDiff(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(argv, {{"json"}, {"help"}});
+  if (!args) return UsageError("plan diff", args.error(), kPlanHelp, io);
+  if (args->positionals().size() != 2) {
+    return UsageError("plan diff", Error::Input("give OLD.json and NEW.json"), kPlanHelp, io);
+  }
+  auto before = installer::LoadPlan(args->positionals()[0]);
+  if (!before) return ReportError("plan diff", before.error(), io);
+  auto after = installer::LoadPlan(args->positionals()[1]);
+  if (!after) return ReportError("plan diff", after.error(), io);
+  auto d = installer::DiffPlans(*before, *after);
+  if (args->Has("json")) {
+    nlohmann::json changes = nlohmann::json::array();
+    for (const auto& c : d.change) changes.push_back({{"id", c.id}, {"fields", c.fields}});
+    io.out << nlohmann::json{{"add", d.add}, {"remove", d.remove}, {"change", changes}}.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& id : d.add) io.out << "+ " << id << "\n";
+  for (const auto& id : d.remove) io.out << "- " << id << "\n";
+  for (const auto& c : d.change) io.out << "~ " << c.id << ": " << Join(c.fields, ", ") << "\n";
+  io.out << d.add.size() << " to add, " << d.change.size() << " to change, " << d.remove.size() << " to remove\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunPlan(std::span<char* const> argv, Io io) {
+  if (!argv.empty() && std::string_view(argv[0]) == "diff") return RunPlanDiff(argv.subspan(1), io);
+  auto args = Args::Parse(argv, HostFlags({{"json"}, {"explain"}, {"out", true}, {"profiles", true},
+                                           {"profile", true}, {"cluster", true, true}}));
+  if (!args) return UsageError("plan", args.error(), kPlanHelp, io);
+  if (args->Has("help")) {
+    io.out << kPlanHelp;
+    return 0;
+  }
+  if (!args->positionals().empty()) {
+    return UsageError("plan", Error::Input("unexpected argument '" + args->positionals()[0] + "'"), kPlanHelp, io);
+  }
+  auto hosts = LoadHosts(*args);
+  if (!hosts) return ReportError("plan", hosts.error(), io);
+  auto catalog = LoadCatalogOrReport(*args, "plan", io);
+  if (!catalog) return 2;
+
+  // Cluster profiles named on the command line, validated like 'slipway check'.
+  Diagnostics diags;
+  std::vector<installer::ClusterProfile> clusters;
+  for (const std::string& file : args->GetAll("cluster")) {
+    if (auto t = LoadTomlFile(file, &diags)) {
+      if (auto c = installer::ReadClusterProfile(*t, file, &diags)) clusters.push_back(std::move(*c));
+    }
+  }
+  installer::Catalog refs = *catalog;
+  refs.clusters = clusters;
+  installer::CrossCheckCatalog(refs, &diags);
+  if (diags.HasErrors()) {
+    diags.Sort();
+    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+    return 2;
+  }
+
+  installer::PlanInputs in;
+  for (Host& h : *hosts) in.hosts.push_back({std::move(h.report), h.origin, ""});
+  std::string profile_name = args->Get("profile", "auto");
+  if (profile_name == "auto") {
+    auto chosen = installer::ChooseProfile(in.hosts, catalog->hardware);
+    if (!chosen) return ReportError("plan", chosen.error(), io);
+    in.profile = *chosen;
+  } else {
+    in.profile = catalog->FindHardware(profile_name);
+    if (!in.profile) {
+      return ReportError("plan",
+                         Error::Input("unknown hardware profile '" + profile_name + "'" +
+                                      DidYouMeanSuffix(profile_name, catalog->HardwareNames()) + "; known: " +
+                                      QuoteList(catalog->HardwareNames(), " and ")),
+                         io);
+    }
+  }
+  for (const auto& c : clusters) in.clusters.push_back(&c);
+  in.sizes = &*catalog->sizes;
+  in.firmware = &*catalog->firmware;
+  auto plan = installer::MakePlan(in);
+  if (!plan) return ReportError("plan", plan.error(), io);
+  std::string json = nlohmann::json(*plan).dump(2) + "\n";
+  if (args->Has("out")) {
+    if (auto st = WriteFileAtomic(args->Get("out"), json, 0644); !st) return ReportError("plan", st.error(), io);
+  }
+  if (args->Has("json")) {
+    io.out << json;
+  } else {
+    PrintPlan(*plan, args->Has("explain"), io.out);
+    if (args->Has("out")) io.out << "plan written to " << args->Get("out") << "\n";
+  }
+  return 0;
+}
+
+int RunLb(std::span<char* const> argv, Io io) {
+  if (argv.empty() || std::string_view(argv[0]) != "render") {
+    if (!argv.empty() && std::string_view(argv[0]) == "--help") {
+      io.out << kLbHelp;
+      return 0;
+    }
+    return UsageError("lb", Error::Input("the only lb command is 'render'"), kLbHelp, io);
+  }
+  auto args = Args::Parse(argv.subspan(1), {{"help"}, {"plan", true}, {"cluster", true}, {"services", true}, {"out", true}});
+  if (!args) return UsageError("lb render", args.error(), kLbHelp, io);
+  if (args->Has("help")) {
+    io.out << kLbHelp;
+    return 0;
+  }
+  for (const char* f : {"plan", "cluster", "services"}) {
+    if (!args->Has(f)) return UsageError("lb render", Error::Input(std::string("--") + f + " is required"), kLbHelp, io);
+  }
+  auto plan = installer::LoadPlan(args->Get("plan"));
+  if (!plan) return ReportError("lb render", plan.error(), io);
+  Diagnostics diags;
+  std::optional<std::vector<installer::LbService>> services;
+  if (auto t = LoadTomlFile(args->Get("services"), &diags)) {
+    services = installer::ReadLbServices(*t, args->Get("services"), &diags);
+  }
+  if (!services) {
+    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+    return 2;
+  }
+  auto rules = installer::PlanLbRules(*plan, args->Get("cluster"), *services);
+  if (!rules) return ReportError("lb render", rules.error(), io);
+  auto cfg = installer::RenderLbConfig(*plan, args->Get("cluster"), *rules);
+  if (!cfg) return ReportError("lb render", cfg.error(), io);
+  if (args->Has("out")) {
+    if (auto st = WriteFileAtomic(args->Get("out"), *cfg, 0644); !st) return ReportError("lb render", st.error(), io);
+  } else {
+    io.out << *cfg;
+  }
+  for (const auto& r : *rules) {
+    io.err << "service " << r.service.ns << "/" << r.service.name << ": " << r.vip << ":" << r.service.port << " -> "
+           << r.backends.size() << " node(s) on port " << r.service.node_port << "\n";
+  }
+  return 0;
+}
+
+}  // namespace slipway::cli
