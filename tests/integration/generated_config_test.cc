@@ -1,0 +1,153 @@
+// The files the planner generates are checked by the real tools that will
+// read them: haproxy -c, keepalived -t, and a YAML parser for kubeadm and
+// cloud-init.
+#include <catch2/catch.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "installer/plan_ops.h"
+#include "installer/planner.h"
+#include "plan_fixtures.h"
+#include "test_util.h"
+
+using namespace slipway;
+using namespace slipway::installer;
+
+namespace {
+
+const Plan& ProdPlan() {
+  static Plan plan = [] {
+    PlanInputs in;
+    in.hosts = {testing::MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})};
+    in.profile = testing::BundledCatalog().FindHardware("standard");
+    in.clusters = {testing::BundledCatalog().FindCluster("prod"), testing::BundledCatalog().FindCluster("dev")};
+    in.sizes = &*testing::BundledCatalog().sizes;
+    in.firmware = &*testing::BundledCatalog().firmware;
+    auto p = MakePlan(in);
+    REQUIRE(p.ok());
+    return *p;
+  }();
+  return plan;
+}
+
+const PlanFile* FileAt(const PlanVm& vm, const std::string& path) {
+  for (const PlanFile& f : vm.files) {
+    if (f.path == path) return &f;
+  }
+  return nullptr;
+}
+
+testing::RunResult Check(const std::string& tool, const std::string& content) {
+  testing::TempDir dir;
+  testing::WriteText(dir / "cfg", content);
+  return testing::Run(tool + " " + dir / "cfg");
+}
+
+}  // namespace
+
+TEST_CASE("every generated haproxy.cfg passes haproxy -c") {
+  int checked = 0;
+  for (const PlanVm& vm : ProdPlan().vms) {
+    const PlanFile* f = FileAt(vm, "/etc/haproxy/haproxy.cfg");
+    if (!f) continue;
+    auto r = Check("haproxy -c -f", f->content);
+    INFO(vm.name << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    ++checked;
+  }
+  CHECK(checked == 4);  // mgmt-lb, dev-lb-1, prod-lb-1, prod-lb-2
+}
+
+TEST_CASE("every generated keepalived.conf passes keepalived -t") {
+  int checked = 0;
+  for (const PlanVm& vm : ProdPlan().vms) {
+    const PlanFile* f = FileAt(vm, "/etc/keepalived/keepalived.conf");
+    if (!f) continue;
+    auto r = Check("keepalived -t -l -f", f->content);
+    INFO(vm.name << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    ++checked;
+  }
+  CHECK(checked == 2);  // prod has two LBs with VRRP; dev's single LB holds the VIP itself
+}
+
+TEST_CASE("kubeadm configs parse and have the required kinds and apiVersions") {
+  const Plan& p = ProdPlan();
+  auto kinds = [&](const std::string& vm_id) {
+    std::vector<std::string> out;
+    const PlanVm* vm = p.FindVm(vm_id);
+    REQUIRE(vm);
+    const PlanFile* f = FileAt(*vm, vm->os == "windows" ? "C:/slipway/kubeadm.yaml" : "/etc/kubernetes/kubeadm.yaml");
+    REQUIRE(f);
+    for (const YAML::Node& doc : YAML::LoadAll(f->content)) {
+      out.push_back(doc["apiVersion"].as<std::string>() + " " + doc["kind"].as<std::string>());
+    }
+    return out;
+  };
+  CHECK(kinds("vm/prod/prod-cp-1") == std::vector<std::string>{"kubeadm.k8s.io/v1beta3 InitConfiguration",
+                                                               "kubeadm.k8s.io/v1beta3 ClusterConfiguration",
+                                                               "kubelet.config.k8s.io/v1beta1 KubeletConfiguration"});
+  CHECK(kinds("vm/prod/prod-cp-2") == std::vector<std::string>{"kubeadm.k8s.io/v1beta3 JoinConfiguration"});
+  CHECK(kinds("vm/prod/prod-linux-1") == std::vector<std::string>{"kubeadm.k8s.io/v1beta3 JoinConfiguration"});
+  CHECK(kinds("vm/prod/prod-windows-1") == std::vector<std::string>{"kubeadm.k8s.io/v1beta3 JoinConfiguration"});
+
+  const PlanVm* cp1 = p.FindVm("vm/prod/prod-cp-1");
+  auto docs = YAML::LoadAll(FileAt(*cp1, "/etc/kubernetes/kubeadm.yaml")->content);
+  CHECK(docs[1]["controlPlaneEndpoint"].as<std::string>() == "10.30.0.200:6443");
+  CHECK(docs[1]["networking"]["podSubnet"].as<std::string>() == "10.245.0.0/16");
+  CHECK(docs[1]["apiServer"]["extraArgs"]["encryption-provider-config"].as<std::string>() ==
+        "/etc/kubernetes/encryption/config.yaml");
+  CHECK(docs[2]["authentication"]["anonymous"]["enabled"].as<bool>() == false);
+  auto enc = YAML::Load(FileAt(*cp1, "/etc/kubernetes/encryption/config.yaml")->content);
+  CHECK(enc["kind"].as<std::string>() == "EncryptionConfiguration");
+  CHECK(enc["resources"][0]["providers"][0]["aescbc"]["keys"][0]["secret"].as<std::string>() ==
+        "{{secret:encryption-key/prod}}");
+
+  const PlanVm* win = p.FindVm("vm/prod/prod-windows-1");
+  auto join = YAML::Load(FileAt(*win, "C:/slipway/kubeadm.yaml")->content);
+  CHECK(join["nodeRegistration"]["taints"][0]["key"].as<std::string>() == "os");
+  CHECK(join["nodeRegistration"]["taints"][0]["value"].as<std::string>() == "windows");
+  CHECK(join["nodeRegistration"]["taints"][0]["effect"].as<std::string>() == "NoSchedule");
+  CHECK(join["nodeRegistration"]["kubeletExtraArgs"]["node-labels"].as<std::string>().find("kubernetes.io/os=windows") !=
+        std::string::npos);
+}
+
+TEST_CASE("cloud-init seeds parse and embed the VM's files") {
+  const PlanVm* lb = ProdPlan().FindVm("vm/prod/prod-lb-1");
+  REQUIRE(lb->seed.size() == 3);
+  CHECK(lb->seed[0].content.rfind("#cloud-config\n", 0) == 0);
+  YAML::Node user = YAML::Load(lb->seed[0].content);
+  CHECK(user["hostname"].as<std::string>() == "prod-lb-1");
+  CHECK(user["write_files"][0]["path"].as<std::string>() == "/etc/haproxy/haproxy.cfg");
+  CHECK(user["write_files"][0]["content"].as<std::string>() == lb->files[0].content);
+  YAML::Node meta = YAML::Load(lb->seed[1].content);
+  CHECK(meta["instance-id"].as<std::string>() == lb->uuid);
+  YAML::Node net = YAML::Load(lb->seed[2].content);
+  CHECK(net["version"].as<int>() == 2);
+  CHECK(net["ethernets"]["nic0"]["match"]["macaddress"].as<std::string>() == lb->nics[0].mac);
+  CHECK(net["ethernets"]["nic0"]["addresses"][0].as<std::string>() == "10.30.0.13/24");
+}
+
+TEST_CASE("lb render gives each LoadBalancer service a VIP and passes haproxy -c") {
+  testing::TempDir dir;
+  testing::WriteText(dir / "svc.toml",
+                     "[[service]]\nname = \"web\"\nport = 80\nnode_port = 30080\n\n"
+                     "[[service]]\nname = \"api\"\nnamespace = \"shop\"\nport = 443\nnode_port = 30443\n");
+  std::string plan = dir / "plan.json";
+  std::string h = testing::Fixtures() + "/hosts/uefi-secureboot";
+  auto r = testing::Run(testing::Slipway() + " plan --sysroot " + h + " --fs-usage " + h + "/statvfs.json --cluster " +
+                        testing::SourceDir() + "/profiles/clusters/prod.toml --out " + plan);
+  REQUIRE(r.exit_code == 0);
+  r = testing::Run(testing::Slipway() + " lb render --plan " + plan + " --cluster prod --services " + dir / "svc.toml" +
+                   " --out " + dir / "lb.cfg");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // Sorted by namespace/name: default/web gets the first VIP after the API's.
+  CHECK(r.err == "service default/web: 10.30.0.201:80 -> 6 node(s) on port 30080\n"
+                 "service shop/api: 10.30.0.202:443 -> 6 node(s) on port 30443\n");
+  std::string cfg = testing::ReadText(dir / "lb.cfg");
+  CHECK(cfg.find("bind 10.30.0.201:80") != std::string::npos);
+  CHECK(cfg.find("server node1 10.30.0.15:30080") != std::string::npos);
+  auto c = testing::Run("haproxy -c -f " + dir / "lb.cfg");
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 0);
+}
