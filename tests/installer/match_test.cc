@@ -6,6 +6,8 @@
 
 #include "installer/catalog.h"
 #include "installer/detect.h"
+#include <filesystem>
+
 #include "test_util.h"
 
 using namespace slipway;
@@ -50,13 +52,13 @@ std::vector<std::string> Ranking(const std::vector<ProfileMatch>& ms) {
 
 TEST_CASE("a standard rack server fits standard and edge-small, standard ranked first") {
   auto ms = MatchProfiles(Host("uefi-secureboot"), Bundled().hardware);
-  CHECK(Ranking(ms) == std::vector<std::string>{"standard+", "edge-small+", "large-"});
+  CHECK(Ranking(ms) == std::vector<std::string>{"standard+", "edge-small+", "lab+", "large-"});
 }
 
-TEST_CASE("a BIOS edge box fits only edge-small") {
+TEST_CASE("a BIOS edge box fits edge-small (and lab), not standard or large") {
   auto ms = MatchProfiles(Host("bios-only"), Bundled().hardware);
-  CHECK(Ranking(ms) == std::vector<std::string>{"edge-small+", "standard-", "large-"});
-  const RuleResult& fw = Rule(ms[1].rules, "firmware");
+  CHECK(Ranking(ms) == std::vector<std::string>{"edge-small+", "lab+", "standard-", "large-"});
+  const RuleResult& fw = Rule(ms[2].rules, "firmware");  // standard
   CHECK(fw.state == CheckState::kFail);
   CHECK(fw.measured == "BIOS");
   CHECK(fw.threshold == "UEFI");
@@ -65,8 +67,14 @@ TEST_CASE("a BIOS edge box fits only edge-small") {
   CHECK(fw.source.line == 13);
 }
 
-TEST_CASE("with virtualization off nothing fits and the nearest lacks only that") {
-  auto ms = MatchProfiles(Host("no-virt"), Bundled().hardware);
+TEST_CASE("with virtualization off only lab fits, and edge-small lacks only virtualization") {
+  auto all = MatchProfiles(Host("no-virt"), Bundled().hardware);
+  CHECK(Ranking(all) == std::vector<std::string>{"lab+", "edge-small-", "standard-", "large-"});
+  std::vector<HardwareProfile> production;
+  for (const auto& p : Bundled().hardware) {
+    if (p.name != "lab") production.push_back(p);
+  }
+  auto ms = MatchProfiles(Host("no-virt"), production);
   REQUIRE_FALSE(ms[0].fits);
   CHECK(ms[0].profile->name == "edge-small");
   CHECK(ms[0].failed == 1);
@@ -121,11 +129,15 @@ TEST_CASE("unknown host values fail with their reason, never as 0") {
 
 TEST_CASE("slipway match and preflight exit 0, 3 and 2 as documented") {
   std::string h = testing::Fixtures() + "/hosts/";
+  // A profile tree without 'lab', so that nothing fits the no-virt host.
+  testing::TempDir tmp;
+  std::filesystem::copy(testing::SourceDir() + "/profiles", tmp.path(), std::filesystem::copy_options::recursive);
+  std::filesystem::remove(tmp / "hardware/lab.toml");
   auto fx = [&](const std::string& n) { return " --sysroot " + h + n + " --fs-usage " + h + n + "/statvfs.json"; };
   auto r = testing::Run(testing::Slipway() + " match" + fx("bios-only"));
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("Profiles that fit, best first: 1. edge-small") != std::string::npos);
-  r = testing::Run(testing::Slipway() + " match" + fx("no-virt"));
+  r = testing::Run(testing::Slipway() + " match --profiles " + tmp.path() + fx("no-virt"));
   CHECK(r.exit_code == 3);
   CHECK(r.err == "slipway match: no hardware profile fits this host; nearest is 'edge-small', which lacks:\n"
                  "  - the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup\n");
