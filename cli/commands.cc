@@ -23,6 +23,8 @@ constexpr std::array kCommands = {
     Command{"preflight", "check this host against one hardware profile", RunPreflight},
     Command{"plan", "compute the deployment plan (or: plan diff OLD NEW)", RunPlan},
     Command{"lb", "render HAProxy rules for Services of type LoadBalancer", RunLb},
+    Command{"apply", "apply a plan through libvirt (journaled, resumable)", RunApply},
+    Command{"destroy", "remove what Slipway created (--cluster NAME or --all)", RunDestroy},
     Command{"version", "print the version", RunVersion},
 };
 

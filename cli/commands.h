@@ -34,5 +34,7 @@ int RunMatch(std::span<char* const> args, Io io);
 int RunPreflight(std::span<char* const> args, Io io);
 int RunPlan(std::span<char* const> args, Io io);
 int RunLb(std::span<char* const> args, Io io);
+int RunApply(std::span<char* const> args, Io io);
+int RunDestroy(std::span<char* const> args, Io io);
 
 }  // namespace slipway::cli

@@ -348,6 +348,11 @@ class Planner {
         std::string path = vm->os == "windows" ? "C:/slipway/kubeadm.yaml" : "/etc/kubernetes/kubeadm.yaml";
         vm->files.push_back({path, KubeadmConfig(spec.cluster, *vm, masters, spec.pod_cidr, spec.service_cidr),
                              "0600", {}});
+        if (!masters.empty() && masters[0]->id == vm->id) {
+          // The cluster CA is made at apply time so that joiners can pin its hash.
+          vm->files.push_back({"/etc/kubernetes/pki/ca.crt", "{{secret:ca-cert/" + spec.cluster.name + "}}\n", "0644", {}});
+          vm->files.push_back({"/etc/kubernetes/pki/ca.key", "{{secret:ca-key/" + spec.cluster.name + "}}\n", "0600", {}});
+        }
         if ((vm->role == "control-plane" || vm->role == "apiserver") && spec.cluster.encrypt_secrets) {
           vm->files.push_back({"/etc/kubernetes/encryption/config.yaml", EncryptionConfig(spec.cluster.name), "0600",
                                {}});
@@ -367,6 +372,8 @@ class Planner {
                                                 {"certificate-key", "certificate-key"},
                                                 {"encryption-key", "aescbc-key"},
                                                 {"ca-cert-hash", "ca-cert-hash"},
+                                                {"ca-cert", "ca-certificate"},
+                                                {"ca-key", "ca-private-key"},
                                                 {"ssh-authorized-keys", "ssh-authorized-keys"},
                                                 {"password", "password"}};
     std::set<std::string> names;

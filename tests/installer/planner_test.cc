@@ -232,7 +232,8 @@ TEST_CASE("plans hold secret references, never secret values") {
   std::set<std::string> names;
   for (const auto& s : p->secrets) names.insert(s.name);
   // The management cluster has no joining node, so no CA hash reference.
-  CHECK(names == std::set<std::string>{"bootstrap-token/mgmt", "bootstrap-token/prod", "ca-cert-hash/prod", "certificate-key/mgmt", "certificate-key/prod",
+  CHECK(names == std::set<std::string>{"bootstrap-token/mgmt", "bootstrap-token/prod", "ca-cert-hash/prod",
+                                       "ca-cert/mgmt", "ca-cert/prod", "ca-key/mgmt", "ca-key/prod", "certificate-key/mgmt", "certificate-key/prod",
                                        "encryption-key/mgmt", "encryption-key/prod", "password/windows-admin",
                                        "ssh-authorized-keys"});
   const PlanVm* cp = p->FindVm("vm/prod/prod-cp-1");

@@ -1,0 +1,80 @@
+// Seed ISO writing.
+#include "installer/seed_iso.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <set>
+#include <unistd.h>
+
+namespace slipway::installer {
+
+Status WriteSeedIso(const std::string& path, const std::string& label,
+                    const std::vector<std::pair<std::string, std::string>>& files, long mtime) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Errno("cannot create seed ISO", tmp, errno);
+  ::fchmod(fd, 0600);
+  archive* a = archive_write_new();
+  auto fail = [&](const std::string& what) {
+    std::string msg = what + ": " + (archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+    archive_write_free(a);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error::Runtime("seed ISO " + path + ": " + msg);
+  };
+  std::string options = "iso9660:volume-id=" + label + ",iso9660:rockridge,iso9660:joliet";
+  if (archive_write_set_format_iso9660(a) != ARCHIVE_OK) return fail("iso9660 format");
+  if (archive_write_set_options(a, options.c_str()) != ARCHIVE_OK) return fail("options " + options);
+  if (archive_write_open_fd(a, fd) != ARCHIVE_OK) return fail("open");
+  std::set<std::string> dirs;
+  for (const auto& [name, content] : files) {
+    // Parent folders first (openstack/latest/...).
+    for (size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
+      std::string dir = name.substr(0, slash);
+      if (!dirs.insert(dir).second) continue;
+      archive_entry* e = archive_entry_new();
+      archive_entry_set_pathname(e, dir.c_str());
+      archive_entry_set_filetype(e, AE_IFDIR);
+      archive_entry_set_perm(e, 0555);
+      archive_entry_set_mtime(e, mtime, 0);
+      if (archive_write_header(a, e) != ARCHIVE_OK) {
+        archive_entry_free(e);
+        return fail("folder " + dir);
+      }
+      archive_entry_free(e);
+    }
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0400);
+    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
+    archive_entry_set_mtime(e, mtime, 0);
+    if (archive_write_header(a, e) != ARCHIVE_OK) {
+      archive_entry_free(e);
+      return fail("entry " + name);
+    }
+    archive_entry_free(e);
+    if (archive_write_data(a, content.data(), content.size()) != static_cast<la_ssize_t>(content.size())) {
+      return fail("data of " + name);
+    }
+  }
+  if (archive_write_close(a) != ARCHIVE_OK) return fail("close");
+  archive_write_free(a);
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error::Errno("cannot fsync", tmp, e);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error::Errno("cannot rename into place", path, e);
+  }
+  return Ok();
+}
+
+}  // namespace slipway::installer

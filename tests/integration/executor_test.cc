@@ -1,0 +1,205 @@
+// The executor against a real libvirtd (test driver inside the daemon):
+// apply, no-op reapply, drift, scaling, destroy, and a SIGKILL at every
+// journal record followed by a rerun.
+#include "installer/executor.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <catch2/catch.hpp>
+#include <set>
+#include <sys/stat.h>
+
+#include "libvirt_daemon.h"
+#include "plan_fixtures.h"
+
+using namespace slipway;
+using namespace slipway::installer;
+using slipway::testing::LibvirtDaemon;
+
+namespace {
+
+// Lab-sized VMs (10 GiB disks) on three CSVs: the test driver gives every
+// pool a fixed 100 GiB.
+Plan MakeTestPlan(int workers) {
+  PlanInputs in;
+  in.hosts = {testing::MakeHost("h1", 64, 512,
+                                {{"/ClusterStorage/Volume1", 4000}, {"/ClusterStorage/Volume2", 4000},
+                                 {"/ClusterStorage/Volume3", 4000}})};
+  in.profile = testing::BundledCatalog().FindHardware("lab");
+  ClusterProfile c = testing::MakeCluster("tort", 1, 3, 2, workers);
+  c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
+  for (auto& pool : c.node_pools) pool.size = "Slipway_Lab_2";
+  in.clusters = {&c};
+  in.sizes = &*testing::BundledCatalog().sizes;
+  in.firmware = &*testing::BundledCatalog().firmware;
+  auto p = MakePlan(in);
+  REQUIRE(p.ok());
+  return *p;
+}
+
+std::string WritePlan(const testing::TempDir& dir, const Plan& p, const std::string& name = "plan.json") {
+  std::string path = dir / name;
+  testing::WriteText(path, nlohmann::json(p).dump());
+  return path;
+}
+
+// What the plan says libvirt should hold, in Inventory form.
+Inventory Expected(const Plan& p, const Inventory& baseline) {
+  Inventory inv = baseline;
+  std::map<std::string, std::string> pool_name;
+  for (const auto& pool : p.pools) {
+    inv.pools.push_back(pool.name);
+    pool_name[pool.id] = pool.name;
+  }
+  for (const auto& b : p.base_volumes) inv.volumes.push_back(pool_name[b.pool_id] + "/" + b.name);
+  for (const auto& n : p.networks) inv.networks.push_back(n.name);
+  for (const auto& vm : p.vms) {
+    inv.domains.push_back(vm.name);
+    for (const auto& d : vm.disks) inv.volumes.push_back(pool_name[d.pool_id] + "/" + d.name);
+    inv.volumes.push_back(pool_name[vm.disks[0].pool_id] + "/" + vm.name + "-seed.iso");
+  }
+  for (auto* v : {&inv.domains, &inv.networks, &inv.pools, &inv.volumes}) std::sort(v->begin(), v->end());
+  return inv;
+}
+
+void CheckSame(const Inventory& got, const Inventory& want) {
+  CHECK(got.domains == want.domains);
+  CHECK(got.networks == want.networks);
+  CHECK(got.pools == want.pools);
+  CHECK(got.volumes == want.volumes);
+}
+
+struct Env {
+  LibvirtDaemon daemon;
+  testing::TempDir dir;
+  std::string Cmd(const std::string& verb, const std::string& args = "") {
+    return testing::Slipway() + " " + verb + " --connect '" + daemon.uri() + "' --state " + dir / "state" +
+           " --storage-root " + dir / "root" + " " + args;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("apply creates exactly the plan, a second apply is a no-op, destroy leaves nothing") {
+  Env env;
+  REQUIRE(env.daemon.ok());
+  Inventory baseline = env.daemon.hv().List();
+  Plan plan = MakeTestPlan(4);
+  std::string file = WritePlan(env.dir, plan);
+  auto r = testing::Run(env.Cmd("apply", file));
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("[12/") != std::string::npos);
+  CheckSame(env.daemon.hv().List(), Expected(plan, baseline));
+  CHECK(env.daemon.hv().Domain("tort-cp-1").active);
+  CHECK(env.daemon.hv().Domain("tort-cp-1").autostart);
+
+  r = testing::Run(env.Cmd("apply", file));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("0 to create, 0 to change, 0 to destroy") != std::string::npos);
+  CHECK(r.out.find("applied: 0 created") != std::string::npos);
+
+  // The seed ISO reads back with libarchive: label cidata, secrets filled, mode 0600.
+  const PlanVm* cp1 = plan.FindVm("vm/tort/tort-cp-1");
+  std::string seed = env.daemon.hv().VolumePath("slipway-" + cp1->disks[0].csv_id, "tort-cp-1-seed.iso");
+  struct stat st {};
+  REQUIRE(::stat(seed.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  archive* a = archive_read_new();
+  archive_read_support_format_iso9660(a);
+  REQUIRE(archive_read_open_filename(a, seed.c_str(), 10240) == ARCHIVE_OK);
+  std::map<std::string, std::string> files;
+  archive_entry* e = nullptr;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string body(static_cast<size_t>(archive_entry_size(e)), '\0');
+    archive_read_data(a, body.data(), body.size());
+    files[archive_entry_pathname(e)] = body;
+  }
+  archive_read_free(a);
+  REQUIRE(files.count("user-data"));
+  CHECK(files.count("meta-data"));
+  CHECK(files.count("network-config"));
+  CHECK(files["user-data"].find("{{secret:") == std::string::npos);
+  CHECK(files["user-data"].find("BEGIN CERTIFICATE") != std::string::npos);  // the cluster CA, made at apply time
+  auto token = testing::ReadText(env.dir / "state/secrets/bootstrap-token_tort");
+  CHECK(token.size() == 23);
+  CHECK(files["user-data"].find(token) != std::string::npos);
+  CHECK(r.out.find(token) == std::string::npos);  // never in the output
+
+  r = testing::Run(env.Cmd("destroy", "--all"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CheckSame(env.daemon.hv().List(), baseline);
+}
+
+TEST_CASE("an object that differs from the plan is reported as drift and never replaced") {
+  Env env;
+  REQUIRE(env.daemon.ok());
+  Plan plan = MakeTestPlan(1);
+  REQUIRE(env.daemon.hv().DefineDomain("<domain type='test'><name>tort-cp-2</name><memory>1024</memory><os><type>hvm</type></os></domain>").ok());
+  auto r = testing::Run(env.Cmd("apply", WritePlan(env.dir, plan)));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("drift") != std::string::npos);
+  CHECK(r.err.find("domain tort-cp-2 exists with UUID") != std::string::npos);
+  CHECK_FALSE(env.daemon.hv().Domain("tort-cp-1").exists);  // nothing was changed
+}
+
+TEST_CASE("scaling a pool adds or removes exactly those VMs, removals need --yes") {
+  Env env;
+  REQUIRE(env.daemon.ok());
+  Inventory baseline = env.daemon.hv().List();
+  Plan two = MakeTestPlan(2), four = MakeTestPlan(4);
+  REQUIRE(testing::Run(env.Cmd("apply", WritePlan(env.dir, two, "two.json"))).exit_code == 0);
+  auto r = testing::Run(env.Cmd("apply", WritePlan(env.dir, four, "four.json")));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("apply to ") != std::string::npos);
+  CHECK(r.out.find("6 to create, 0 to change, 0 to destroy") != std::string::npos);  // 2 VMs x (volume, seed, domain)
+  CheckSame(env.daemon.hv().List(), Expected(four, baseline));
+  r = testing::Run(env.Cmd("apply", env.dir / "two.json") + " < /dev/null");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("pass --yes to confirm") != std::string::npos);
+  CheckSame(env.daemon.hv().List(), Expected(four, baseline));
+  r = testing::Run(env.Cmd("apply", env.dir / "two.json --yes"));
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("0 to create, 0 to change, 6 to destroy") != std::string::npos);
+  CheckSame(env.daemon.hv().List(), Expected(two, baseline));
+  r = testing::Run(env.Cmd("destroy", "--cluster tort"));
+  REQUIRE(r.exit_code == 0);
+  CHECK_FALSE(env.daemon.hv().Domain("tort-cp-1").exists);
+  CHECK(env.daemon.hv().Domain("mgmt-apiserver").exists);  // another cluster is left alone
+}
+
+TEST_CASE("a SIGKILL after any journal record, then a rerun, converges on the plan") {
+  Env env;
+  REQUIRE(env.daemon.ok());
+  Inventory baseline = env.daemon.hv().List();
+  Plan plan = MakeTestPlan(4);  // management + 3 control planes, 2 LBs, 4 workers
+  std::string file = WritePlan(env.dir, plan);
+  Inventory want = Expected(plan, baseline);
+  // Count the records of a full run.
+  REQUIRE(testing::Run(env.Cmd("apply", file)).exit_code == 0);
+  size_t records = 0;
+  for (char c : testing::ReadText(env.dir / "state/journal.jsonl")) records += c == '\n';
+  REQUIRE(testing::Run(env.Cmd("destroy", "--all")).exit_code == 0);
+  REQUIRE(records > 80);
+  size_t survived = 0;
+  for (size_t k = 1; k <= records; ++k) {
+    std::filesystem::remove_all(env.dir / "state");
+    auto killed = testing::Run("SLIPWAY_TEST_KILL_AFTER_RECORD=" + std::to_string(k) + " " + env.Cmd("apply", file));
+    INFO("crash point " << k << " of " << records);
+    REQUIRE(killed.exit_code == 128 + SIGKILL);
+    auto rerun = testing::Run(env.Cmd("apply", file));
+    INFO(rerun.out << rerun.err);
+    REQUIRE(rerun.exit_code == 0);
+    Inventory got = env.daemon.hv().List();
+    CheckSame(got, want);
+    bool same = got.domains == want.domains && got.volumes == want.volumes && got.pools == want.pools &&
+                got.networks == want.networks;
+    survived += same;
+    REQUIRE(testing::Run(env.Cmd("destroy", "--all")).exit_code == 0);
+    CheckSame(env.daemon.hv().List(), baseline);
+  }
+  WARN("crash points survived: " << survived << " of " << records);
+  CHECK(survived == records);
+}
