@@ -1,4 +1,5 @@
 // slipway apply / destroy.
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -43,6 +44,9 @@ constexpr const char* kDestroyHelp =
     "Removes what Slipway created (as recorded in --state): a cluster's domains,\n"
     "volumes, seed ISOs and network, or with --all also base volumes and pools.\n"
     "Objects it did not create are left alone.\n";
+
+// libvirt needs absolute paths for pools and images.
+std::string Absolute(const std::string& p) { return p.empty() ? p : std::filesystem::absolute(p).lexically_normal().string(); }
 
 std::string Bar(size_t n, size_t total) {
   const size_t width = 30;
@@ -90,8 +94,8 @@ int RunApply(std::span<char* const> argv, Io io) {
   if (!hv) return ReportError("apply", hv.error(), io);
   installer::ApplyOptions o;
   o.state_dir = args->Get("state", "/var/lib/slipway");
-  o.storage_root = args->Get("storage-root", "");
-  o.images_dir = args->Get("images", "");
+  o.storage_root = Absolute(args->Get("storage-root", ""));
+  o.images_dir = Absolute(args->Get("images", ""));
   o.domain_type = args->Get("domain-type", "");
   o.yes = args->Has("yes");
   if (::isatty(STDIN_FILENO)) {
@@ -140,7 +144,7 @@ int RunDestroy(std::span<char* const> argv, Io io) {
   if (!hv) return ReportError("destroy", hv.error(), io);
   installer::DestroyOptions o;
   o.state_dir = args->Get("state", "/var/lib/slipway");
-  o.storage_root = args->Get("storage-root", "");
+  o.storage_root = Absolute(args->Get("storage-root", ""));
   o.cluster = args->Get("cluster", "");
   auto sum = installer::Destroy(**hv, o, Printer(io, args->Has("json")));
   if (!sum) return ReportError("destroy", sum.error(), io);
