@@ -21,7 +21,43 @@ double Millis(std::chrono::steady_clock::duration d) { return std::chrono::durat
 
 }  // namespace
 
+// --emit VMS FILE: writes a plan of about VMS lab-sized VMs (10 GiB disks)
+// spread over enough CSVs that libvirt's test driver (100 GiB per pool)
+// holds them; bench/apply.sh applies it.
+int Emit(int vms, const char* file) {
+  std::vector<testing::CsvSpec> csvs;
+  for (int i = 0; i < vms / 6 + 1; ++i) csvs.push_back({"/ClusterStorage/Volume" + std::to_string(i + 1), 4000});
+  PlanInputs in;
+  in.hosts = {testing::MakeHost("bench-host", 4096, 65536, csvs)};
+  in.profile = testing::BundledCatalog().FindHardware("lab");
+  std::vector<ClusterProfile> clusters;
+  int left = vms - 2;
+  for (int i = 0; left > 0; ++i) {
+    int n = std::min(left, 50);
+    clusters.push_back(testing::MakeCluster("c" + std::to_string(i), i, 1, 1, std::max(n - 2, 1)));
+    auto& c = clusters.back();
+    c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
+    for (auto& p : c.node_pools) p.size = "Slipway_Lab_2";
+    left -= n;
+  }
+  for (const auto& c : clusters) in.clusters.push_back(&c);
+  in.sizes = &*testing::BundledCatalog().sizes;
+  in.firmware = &*testing::BundledCatalog().firmware;
+  auto plan = MakePlan(in);
+  if (!plan) {
+    std::fprintf(stderr, "%s\n", plan.error().ToString().c_str());
+    return 1;
+  }
+  FILE* f = std::fopen(file, "w");
+  std::string json = nlohmann::json(*plan).dump();
+  std::fwrite(json.data(), 1, json.size(), f);
+  std::fclose(f);
+  std::printf("%zu\n", plan->vms.size());
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--emit") return Emit(std::atoi(argv[2]), argv[3]);
   int runs = argc > 1 ? std::atoi(argv[1]) : 5;
   const Case cases[] = {{8, 200}, {16, 500}, {32, 1000}, {64, 2000}};
   std::printf("%6s %6s %12s %12s %12s %14s\n", "hosts", "VMs", "plan ms", "json ms", "total ms", "us per VM");
