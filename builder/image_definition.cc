@@ -27,6 +27,7 @@ void ReadRootfs(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
   s.path = r.String("path", Need::kOptional).value_or("");
   s.packages = r.StringArray("packages", Need::kOptional).value_or(std::vector<std::string>{});
   s.allow_device_nodes = r.Bool("allow_device_nodes", Need::kOptional).value_or(false);
+  s.allow_absolute_symlinks = r.Bool("allow_absolute_symlinks", Need::kOptional).value_or(false);
   if (s.source != "mmdebstrap" && s.path.empty() && !r.Has("path")) {
     diags->Error(r.TablePos(), "source '" + s.source + "' needs 'path' (the " + s.source + " to read)");
   }

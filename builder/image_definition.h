@@ -21,6 +21,7 @@ struct RootfsSpec {
   std::string path;  ///< tarball or directory (relative to the definition)
   std::vector<std::string> packages;
   bool allow_device_nodes = false;
+  bool allow_absolute_symlinks = false;
 };
 
 struct DiskSpec {

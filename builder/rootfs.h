@@ -1,0 +1,34 @@
+// Rootfs sources for image builds: a tarball (extracted with libarchive,
+// refusing hostile entries), a directory (copied), or mmdebstrap (run and
+// cached by the definition hash). The result is always a fresh work tree
+// that hardening may modify.
+#pragma once
+
+#include <string>
+
+#include "builder/image_definition.h"
+#include "common/error.h"
+
+namespace slipway::builder {
+
+struct ExtractPolicy {
+  bool allow_device_nodes = false;
+  bool allow_absolute_symlinks = false;
+};
+
+/// Extracts `tarball` into `dest` (which must not exist). Refused, with the
+/// entry named: absolute paths, ".." components, symlinks or hard links that
+/// escape the root, absolute symlinks (unless allowed), device nodes (unless
+/// allowed). Extraction never follows a symlink. On any error `dest` is
+/// removed, so no partial tree is left behind.
+Status ExtractTarball(const std::string& tarball, const std::string& dest, const ExtractPolicy& policy);
+
+/// Copies a directory tree (cp -a semantics) into `dest`.
+Status CopyTree(const std::string& src, const std::string& dest);
+
+/// Runs mmdebstrap for `def` into `dest`, or reuses `cache_dir/<hash>.tar`
+/// when present (and stores it there afterwards).
+Status Bootstrap(const ImageDefinition& def, const std::string& def_hash, const std::string& cache_dir,
+                 const std::string& dest);
+
+}  // namespace slipway::builder

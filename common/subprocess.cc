@@ -1,0 +1,77 @@
+// Subprocess runner (fork + execvp, both outputs through pipes and poll).
+#include "common/subprocess.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/strings.h"
+
+namespace slipway {
+
+Result<RunOutput> RunCommand(const std::vector<std::string>& argv, const RunOptions& options) {
+  if (argv.empty()) return Error::Input("empty command");
+  if (!options.create_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.create_dir, ec);
+  }
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return Error::Errno("cannot create a pipe for", argv[0], errno);
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::Errno("cannot fork for", argv[0], errno);
+  if (pid == 0) {
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
+    for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::string msg = "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+    (void)!::write(2, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  RunOutput r;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open = 2;
+  char buf[65536];
+  while (open > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (r.exit_code != 0 && !options.allow_failure) {
+    std::string tail = std::string(Trim(r.err.size() > 2000 ? r.err.substr(r.err.size() - 2000) : r.err));
+    return Error::Runtime("'" + Join(argv, " ") + "' failed with exit code " + std::to_string(r.exit_code) +
+                          (tail.empty() ? "" : ":\n" + tail));
+  }
+  return r;
+}
+
+}  // namespace slipway
