@@ -37,6 +37,11 @@ class LibvirtDaemon {
     // The first start may probe QEMU's capabilities (about 45 s when QEMU is installed).
     std::string sock = dir_ / "run/libvirt-sock";
     for (int i = 0; i < 1200 && !std::filesystem::exists(sock); ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // it gave up: see log()
+        pid_ = -1;
+        return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     uri_ = "test+unix:///default?socket=" + sock;

@@ -82,6 +82,7 @@ struct Env {
 
 TEST_CASE("apply creates exactly the plan, a second apply is a no-op, destroy leaves nothing") {
   Env env;
+  INFO(env.daemon.log());
   REQUIRE(env.daemon.ok());
   Inventory baseline = env.daemon.hv().List();
   Plan plan = MakeTestPlan(4);
@@ -134,6 +135,7 @@ TEST_CASE("apply creates exactly the plan, a second apply is a no-op, destroy le
 
 TEST_CASE("an object that differs from the plan is reported as drift and never replaced") {
   Env env;
+  INFO(env.daemon.log());
   REQUIRE(env.daemon.ok());
   Plan plan = MakeTestPlan(1);
   REQUIRE(env.daemon.hv().DefineDomain("<domain type='test'><name>tort-cp-2</name><memory>1024</memory><os><type>hvm</type></os></domain>").ok());
@@ -146,6 +148,7 @@ TEST_CASE("an object that differs from the plan is reported as drift and never r
 
 TEST_CASE("scaling a pool adds or removes exactly those VMs, removals need --yes") {
   Env env;
+  INFO(env.daemon.log());
   REQUIRE(env.daemon.ok());
   Inventory baseline = env.daemon.hv().List();
   Plan two = MakeTestPlan(2), four = MakeTestPlan(4);
@@ -172,6 +175,7 @@ TEST_CASE("scaling a pool adds or removes exactly those VMs, removals need --yes
 
 TEST_CASE("a SIGKILL after any journal record, then a rerun, converges on the plan") {
   Env env;
+  INFO(env.daemon.log());
   REQUIRE(env.daemon.ok());
   Inventory baseline = env.daemon.hv().List();
   Plan plan = MakeTestPlan(4);  // management + 3 control planes, 2 LBs, 4 workers
