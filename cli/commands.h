@@ -36,5 +36,6 @@ int RunPlan(std::span<char* const> args, Io io);
 int RunLb(std::span<char* const> args, Io io);
 int RunApply(std::span<char* const> args, Io io);
 int RunDestroy(std::span<char* const> args, Io io);
+int RunBuild(std::span<char* const> args, Io io);
 
 }  // namespace slipway::cli

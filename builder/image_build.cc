@@ -1,0 +1,183 @@
+// Linux image builds.
+#include "builder/image_build.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/agent.h"
+#include "builder/disk.h"
+#include "builder/harden.h"
+#include "builder/rootfs.h"
+#include "common/atomic_file.h"
+#include "common/hash.h"
+#include "common/strings.h"
+#include "common/subprocess.h"
+
+namespace slipway::builder {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The newest /boot/<prefix>* of the tree (Debian names them by version).
+std::string Newest(const std::string& tree, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(tree + "/boot", ec)) {
+    std::string name = e.path().filename().string();
+    if (StartsWith(name, prefix) && (e.is_regular_file() || e.is_symlink())) found.push_back(e.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found.empty() ? "" : found.back();
+}
+
+// Every timestamp in the tree becomes SOURCE_DATE_EPOCH (mkfs.ext4 -d copies them).
+void PinTimes(const std::string& tree, long epoch) {
+  timespec ts[2] = {{epoch, 0}, {epoch, 0}};
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    ::utimensat(AT_FDCWD, it->path().c_str(), ts, AT_SYMLINK_NOFOLLOW);
+  }
+  ::utimensat(AT_FDCWD, tree.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
+
+nlohmann::json Packages(const std::string& tree) {
+  nlohmann::json out = nlohmann::json::object();
+  auto status = ReadFile(tree + "/var/lib/dpkg/status");
+  if (!status) return out;
+  std::string pkg, version;
+  bool installed = false;
+  for (const std::string& line : Split(*status, '\n')) {
+    if (line.empty()) {
+      if (!pkg.empty() && installed) out[pkg] = version;
+      pkg.clear(), version.clear(), installed = false;
+    } else if (StartsWith(line, "Package: ")) {
+      pkg = line.substr(9);
+    } else if (StartsWith(line, "Version: ")) {
+      version = line.substr(9);
+    } else if (StartsWith(line, "Status: ")) {
+      installed = line.find(" installed") != std::string::npos;
+    }
+  }
+  if (!pkg.empty() && installed) out[pkg] = version;
+  return out;
+}
+
+}  // namespace
+
+Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefinition& def, const BuildOptions& o) {
+  if (def.role != "linux-node" && def.role != "loadbalancer") {
+    return Error::Input(def_file + ": role '" + def.role + "' is not built by 'slipway build image' yet (only "
+                        "linux-node and loadbalancer are; the Windows kit and the installer ISO are open work)");
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto def_text = ReadFile(def_file);
+  if (!def_text) return std::move(def_text).error();
+  std::string def_hash = Sha256Hex(*def_text);
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return Error::Runtime("cannot create " + o.out_dir + ": " + ec.message());
+  std::string work = o.out_dir + "/.work-" + std::to_string(getpid());
+  fs::remove_all(work, ec);
+  fs::create_directories(work, ec);
+  auto fail = [&](Error e) {
+    fs::remove_all(work, ec);
+    return e.Context("building " + def.name);
+  };
+  std::string tree = work + "/tree";
+
+  // 1. Rootfs.
+  std::string source = o.rootfs;
+  std::string base = fs::path(def_file).parent_path().string();
+  if (source.empty() && def.rootfs.source != "mmdebstrap") {
+    source = def.rootfs.path.empty() || def.rootfs.path[0] == '/' ? def.rootfs.path : base + "/" + def.rootfs.path;
+  }
+  Status st = Ok();
+  if (source.empty()) {
+    st = Bootstrap(def, def_hash, o.cache_dir.empty() ? o.out_dir + "/.cache" : o.cache_dir, tree);
+  } else if (fs::is_directory(source)) {
+    st = CopyTree(source, tree);
+  } else if (fs::exists(source)) {
+    st = ExtractTarball(source, tree, {def.rootfs.allow_device_nodes, def.rootfs.allow_absolute_symlinks});
+  } else {
+    st = Error::Input("rootfs '" + source + "' does not exist (give a directory or a tarball)");
+  }
+  if (!st) return fail(std::move(st).error());
+
+  // 2. Hardening, 3. agent.
+  auto records = Harden(tree, def);
+  if (!records) return fail(std::move(records).error());
+  if (auto s = InstallAgent(tree); !s) return fail(std::move(s).error());
+
+  // 4. Disk.
+  std::string kernel = Newest(tree, "vmlinuz"), initrd = Newest(tree, "initrd.img");
+  if (kernel.empty() || initrd.empty()) {
+    return fail(Error::Input("the rootfs has no /boot/vmlinuz* and /boot/initrd.img*; include linux-image-amd64 "
+                             "(and initramfs-tools) in [rootfs] packages"));
+  }
+  kernel = fs::canonical(kernel, ec).string();
+  initrd = fs::canonical(initrd, ec).string();
+  PinTimes(tree, o.source_date_epoch);
+  DiskBuild spec;
+  spec.size_bytes = static_cast<uint64_t>(def.disk.size_gib) << 30;
+  spec.esp_bytes = static_cast<uint64_t>(def.disk.esp_mib) << 20;
+  spec.seed = def_hash;
+  spec.source_date_epoch = o.source_date_epoch;
+  spec.kernel = kernel;
+  spec.initrd = initrd;
+  bool hardened_cmdline = std::find(def.hardening.steps.begin(), def.hardening.steps.end(), "kernel-cmdline") !=
+                          def.hardening.steps.end();
+  if (hardened_cmdline) spec.kernel_args = HardenedKernelArgs();
+  spec.uefi = std::find(def.disk.boot.begin(), def.disk.boot.end(), "uefi") != def.disk.boot.end();
+  spec.bios = std::find(def.disk.boot.begin(), def.disk.boot.end(), "bios") != def.disk.boot.end();
+  std::string raw = o.out_dir + "/" + def.name + ".raw";
+  auto disk = BuildDisk(tree, spec, work, work + "/disk.raw");
+  if (!disk) return fail(std::move(disk).error());
+  nlohmann::json outputs = nlohmann::json::object();
+  bool want_raw = std::find(def.disk.formats.begin(), def.disk.formats.end(), "raw") != def.disk.formats.end();
+  bool want_qcow2 = std::find(def.disk.formats.begin(), def.disk.formats.end(), "qcow2") != def.disk.formats.end();
+  if (want_qcow2) {
+    auto r = RunCommand({"qemu-img", "convert", "-f", "raw", "-O", "qcow2", work + "/disk.raw", work + "/disk.qcow2"}, {});
+    if (!r) return fail(std::move(r).error());
+    auto sum = Sha256File(work + "/disk.qcow2");
+    if (!sum) return fail(std::move(sum).error());
+    outputs[def.name + ".qcow2"] = {{"sha256", *sum}, {"bytes", fs::file_size(work + "/disk.qcow2")}};
+  }
+  auto raw_sum = Sha256File(work + "/disk.raw");
+  if (!raw_sum) return fail(std::move(raw_sum).error());
+  if (want_raw) outputs[def.name + ".raw"] = {{"sha256", *raw_sum}, {"bytes", fs::file_size(work + "/disk.raw")}};
+
+  // 5. Manifest, then the outputs are renamed into place together.
+  nlohmann::json steps = nlohmann::json::array();
+  for (const HardeningRecord& r : *records) steps.push_back({{"step", r.step}, {"changes", r.changes}});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  nlohmann::json manifest = {{"schema", "slipway.image-manifest/v1"},
+                             {"image", def.name},
+                             {"role", def.role},
+                             {"definition", def_file},
+                             {"definition_sha256", def_hash},
+                             {"source_date_epoch", o.source_date_epoch},
+                             {"build_seconds", std::round(seconds * 10) / 10},
+                             {"kernel", fs::path(kernel).filename().string()},
+                             {"root_partuuid", disk->root_partuuid},
+                             {"root_fs_uuid", disk->root_fs_uuid},
+                             {"boot", def.disk.boot},
+                             {"hardening", steps},
+                             {"packages", Packages(tree)},
+                             {"outputs", outputs}};
+  if (want_qcow2) fs::rename(work + "/disk.qcow2", o.out_dir + "/" + def.name + ".qcow2", ec);
+  if (!ec && want_raw) fs::rename(work + "/disk.raw", raw, ec);
+  if (ec) return fail(Error::Runtime("cannot move the image into " + o.out_dir + ": " + ec.message()));
+  if (auto s = WriteFileAtomic(o.out_dir + "/" + def.name + ".manifest.json", manifest.dump(2) + "\n"); !s) {
+    return fail(std::move(s).error());
+  }
+  fs::remove_all(work, ec);
+  return manifest;
+}
+
+}  // namespace slipway::builder

@@ -1,0 +1,69 @@
+// slipway build image.
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "builder/image_build.h"
+#include "cli/commands.h"
+#include "cli/host_context.h"
+
+namespace slipway::cli {
+
+namespace {
+
+constexpr const char* kBuildHelp =
+    "usage: slipway build image images/NAME.toml --out DIR [--rootfs DIR|TARBALL] [--cache DIR]\n\n"
+    "Builds a Linux node or load-balancer image: rootfs (the definition's mmdebstrap\n"
+    "package list, or --rootfs: a directory, or a tarball extracted securely), the\n"
+    "declared hardening steps, the first-boot agent, then a GPT disk (libparted) with\n"
+    "an ESP that boots under UEFI (systemd-boot) and BIOS (SYSLINUX) and an ext4 root,\n"
+    "as DIR/NAME.raw and DIR/NAME.qcow2, plus DIR/NAME.manifest.json. With\n"
+    "SOURCE_DATE_EPOCH set (default 0) two builds of the same inputs are byte-identical.\n\n"
+    "Not built yet: 'slipway build iso' (the installer ISO) and the Windows node kit.\n";
+
+}  // namespace
+
+int RunBuild(std::span<char* const> argv, Io io) {
+  if (argv.empty() || std::string_view(argv[0]) == "--help") {
+    io.out << kBuildHelp;
+    return argv.empty() ? 2 : 0;
+  }
+  std::string what = argv[0];
+  if (what != "image") {
+    return UsageError("build", Error::Input("'build " + what + "' is not built yet; only 'build image' is"), kBuildHelp,
+                      io);
+  }
+  auto args = Args::Parse(argv.subspan(1), {{"help"}, {"out", true}, {"rootfs", true}, {"cache", true}});
+  if (!args) return UsageError("build image", args.error(), kBuildHelp, io);
+  if (args->Has("help")) {
+    io.out << kBuildHelp;
+    return 0;
+  }
+  if (args->positionals().size() != 1 || !args->Has("out")) {
+    return UsageError("build image", Error::Input("give one definition file and --out DIR"), kBuildHelp, io);
+  }
+  std::string file = args->positionals()[0];
+  Diagnostics diags;
+  std::optional<builder::ImageDefinition> def;
+  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
+  if (!def) {
+    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+    return 2;
+  }
+  builder::BuildOptions o;
+  o.out_dir = args->Get("out");
+  o.rootfs = args->Get("rootfs");
+  o.cache_dir = args->Get("cache");
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) o.source_date_epoch = std::atol(e);
+  io.out << "building " << def->name << " (" << def->role << ") into " << o.out_dir << "\n" << std::flush;
+  auto manifest = builder::BuildImage(file, *def, o);
+  if (!manifest) return ReportError("build image", manifest.error(), io);
+  for (const auto& [name, info] : (*manifest)["outputs"].items()) {
+    io.out << "  " << o.out_dir << "/" << name << "  sha256 " << info["sha256"].get<std::string>() << "\n";
+  }
+  io.out << "  " << o.out_dir << "/" << def->name << ".manifest.json\n"
+         << "built in " << (*manifest)["build_seconds"].get<double>() << " s\n";
+  return 0;
+}
+
+}  // namespace slipway::cli
