@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <set>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -285,6 +286,41 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
                      std::to_string(root_bytes / 1024) + "k"});
       !st) {
     return cleanup(std::move(st).error());
+  }
+  // mkfs.ext4 -d copies each file's ctime, which cannot be set on the tree,
+  // and reading the tree can move atimes (relatime): pin the times afterwards
+  // with debugfs, so builds are reproducible. `sif PATH` follows a final
+  // symlink, so symlinks are addressed by inode number, found with `ls -p`.
+  {
+    const std::string at = " @" + std::to_string(spec.source_date_epoch) + "\n";
+    auto pin = [&](const std::string& target) {
+      return "sif " + target + " ctime" + at + "sif " + target + " atime" + at + "sif " + target + " crtime" + at;
+    };
+    std::string script = pin("/"), listing;
+    std::set<std::string> link_dirs;
+    for (auto it = fs::recursive_directory_iterator(rootfs, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      std::string rel = "/" + it->path().lexically_relative(rootfs).string();
+      if (rel.find('"') != std::string::npos || rel.find('\n') != std::string::npos) continue;
+      if (it->is_symlink()) {
+        link_dirs.insert(fs::path(rel).parent_path().string());
+      } else {
+        script += pin("\"" + rel + "\"");
+      }
+    }
+    for (const std::string& d : link_dirs) listing += "ls -p \"" + d + "\"\n";
+    std::string list_file = work_dir + "/list.debugfs";
+    if (auto st = WriteFileAtomic(list_file, listing); !st) return cleanup(std::move(st).error());
+    auto listed = RunCommand({"debugfs", "-f", list_file, root}, ro);
+    if (!listed) return cleanup(std::move(listed).error());
+    // Lines look like "/12/120777/0/0/sh/7/".
+    for (const std::string& line : Split(listed->out, '\n')) {
+      auto f = Split(line, '/');
+      if (f.size() >= 4 && StartsWith(f[2], "120")) script += pin("<" + f[1] + ">");
+    }
+    std::string file = work_dir + "/pin-times.debugfs";
+    if (auto st = WriteFileAtomic(file, script); !st) return cleanup(std::move(st).error());
+    if (auto st = run({"debugfs", "-w", "-f", file, root}); !st) return cleanup(std::move(st).error());
   }
   if (auto st = CopyAt(esp, tmp, parts->esp_start * kSector); !st) return cleanup(std::move(st).error());
   if (auto st = CopyAt(root, tmp, parts->root_start * kSector); !st) return cleanup(std::move(st).error());

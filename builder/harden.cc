@@ -156,7 +156,7 @@ Status Setuid(const std::string& root, const ImageDefinition& def, HardeningReco
     if (it->is_symlink() || !it->is_regular_file()) continue;
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !(st.st_mode & (S_ISUID | S_ISGID))) continue;
-    std::string rel = "/" + fs::relative(it->path(), root).string();
+    std::string rel = "/" + it->path().lexically_relative(root).string();
     const auto& allow = def.hardening.setuid_allow;
     if (std::find(allow.begin(), allow.end(), rel) != allow.end()) continue;
     ::chmod(it->path().c_str(), st.st_mode & 0777 & ~static_cast<mode_t>(S_ISUID | S_ISGID));
