@@ -1,0 +1,82 @@
+// Boot tests (label boot): the tiny node image (busybox + Debian's kernel,
+// built by `slipway build image` like any node image) boots under SeaBIOS
+// and under OVMF with a NoCloud seed written by the executor's seed writer,
+// and its first-boot agent prints the marker with the seed's hostname.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "installer/seed_iso.h"
+#include "test_util.h"
+
+using namespace slipway;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Builds the tiny node once per test binary run, in the build tree.
+std::string TinyImage() {
+  static std::string image = [] {
+    std::string base = std::string(SLIPWAY_BUILD_DIR) + "/boot-test";
+    std::string cache = std::string(SLIPWAY_BUILD_DIR) + "/boot-cache";
+    auto mk = testing::Run("bash " + testing::SourceDir() + "/tests/boot/make-tiny-node.sh " + cache + " " + base);
+    INFO(mk.out << mk.err);
+    REQUIRE(mk.exit_code == 0);
+    testing::WriteText(base + "/node.toml",
+                       "name = \"tiny-node\"\nrole = \"linux-node\"\n[rootfs]\nsource = \"directory\"\npath = "
+                       "\"rootfs\"\n[disk]\nsize_gib = 1\nesp_mib = 64\n[hardening]\nsteps = [\"sysctl\", \"sshd\", "
+                       "\"nftables\", \"setuid\", \"tmp-mount\", \"mask-services\"]\nopen_tcp_ports = [22]\n");
+    fs::remove_all(base + "/out");
+    auto b = testing::Run(testing::Slipway() + " build image " + base + "/node.toml --out " + base + "/out");
+    INFO(b.out << b.err);
+    REQUIRE(b.exit_code == 0);
+    return base + "/out/tiny-node.qcow2";
+  }();
+  return image;
+}
+
+// Boots and returns the serial console; `uefi` selects OVMF on q35.
+std::string Boot(bool uefi, const std::string& hostname, double* seconds) {
+  testing::TempDir dir;
+  std::string seed = dir / "seed.iso";
+  REQUIRE(installer::WriteSeedIso(seed, "cidata",
+                                  {{"meta-data", "instance-id: boot-test\nlocal-hostname: " + hostname + "\n"},
+                                   {"user-data", "#cloud-config\nhostname: " + hostname + "\n"},
+                                   {"network-config", "version: 2\n"}})
+              .ok());
+  std::string cmd = "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -snapshot "
+                    "-serial file:" + dir / "console.log" + " -net none";
+  if (uefi) {
+    fs::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
+    cmd += " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+           " -drive if=pflash,format=raw,file=" + dir / "vars.fd";
+  } else {
+    cmd += " -machine pc";
+  }
+  cmd += " -drive file=" + TinyImage() + ",if=virtio,format=qcow2 -drive file=" + seed + ",if=virtio,format=raw,readonly=on";
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = testing::Run(cmd);
+  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);  // the agent powers the VM off; 124 would be the timeout
+  return testing::ReadText(dir / "console.log");
+}
+
+}  // namespace
+
+TEST_CASE("the node image boots under BIOS (SeaBIOS) to the first-boot marker") {
+  double s = 0;
+  std::string console = Boot(false, "bios-node-1", &s);
+  INFO(console.substr(console.size() > 3000 ? console.size() - 3000 : 0));
+  CHECK(console.find("slipway-node-ready bios-node-1") != std::string::npos);
+  WARN("BIOS boot to the marker (and power-off): " << s << " s");
+}
+
+TEST_CASE("the node image boots under UEFI (OVMF) to the first-boot marker") {
+  double s = 0;
+  std::string console = Boot(true, "uefi-node-1", &s);
+  INFO(console.substr(console.size() > 3000 ? console.size() - 3000 : 0));
+  CHECK(console.find("slipway-node-ready uefi-node-1") != std::string::npos);
+  WARN("UEFI boot to the marker (and power-off): " << s << " s");
+}
