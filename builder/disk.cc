@@ -140,8 +140,9 @@ Result<PartitionPlan> Partition(const std::string& path, const DiskBuild& spec) 
   return p;
 }
 
-// Copies `src` into `dst` at byte `offset`, skipping all-zero blocks so the
-// result stays sparse.
+// Copies `src` into `dst` at byte `offset`. Holes (SEEK_DATA/SEEK_HOLE) and
+// all-zero blocks are skipped, so the result stays sparse and empty space is
+// never read.
 Status CopyAt(const std::string& src, const std::string& dst, uint64_t offset) {
   int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return Error::Errno("cannot open", src, errno);
@@ -150,22 +151,30 @@ Status CopyAt(const std::string& src, const std::string& dst, uint64_t offset) {
     ::close(in);
     return Error::Errno("cannot open", dst, errno);
   }
+  off_t end = ::lseek(in, 0, SEEK_END);
   std::vector<char> buf(1 << 20);
-  uint64_t pos = 0;
   Status st = Ok();
-  while (true) {
-    ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0) {
-      st = Error::Errno("cannot read", src, errno);
-      break;
+  off_t pos = 0;
+  while (st && pos < end) {
+    off_t data = ::lseek(in, pos, SEEK_DATA);
+    if (data < 0) break;  // only a hole is left
+    off_t hole = ::lseek(in, data, SEEK_HOLE);
+    if (hole < 0) hole = end;
+    for (off_t at = data; at < hole;) {
+      size_t want = static_cast<size_t>(std::min<off_t>(static_cast<off_t>(buf.size()), hole - at));
+      ssize_t n = ::pread(in, buf.data(), want, at);
+      if (n <= 0) {
+        st = Error::Errno("cannot read", src, errno);
+        break;
+      }
+      bool zero = std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
+      if (!zero && ::pwrite(out, buf.data(), static_cast<size_t>(n), static_cast<off_t>(offset) + at) != n) {
+        st = Error::Errno("cannot write", dst, errno);
+        break;
+      }
+      at += n;
     }
-    if (n == 0) break;
-    bool zero = std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
-    if (!zero && ::pwrite(out, buf.data(), static_cast<size_t>(n), static_cast<off_t>(offset + pos)) != n) {
-      st = Error::Errno("cannot write", dst, errno);
-      break;
-    }
-    pos += static_cast<uint64_t>(n);
+    pos = hole;
   }
   ::close(in);
   ::close(out);

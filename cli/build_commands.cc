@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "builder/harden.h"
 #include "builder/image_build.h"
 #include "cli/commands.h"
 #include "cli/host_context.h"
@@ -12,7 +13,8 @@ namespace slipway::cli {
 namespace {
 
 constexpr const char* kBuildHelp =
-    "usage: slipway build image images/NAME.toml --out DIR [--rootfs DIR|TARBALL] [--cache DIR]\n\n"
+    "usage: slipway build image images/NAME.toml --out DIR [--rootfs DIR|TARBALL] [--cache DIR]\n"
+    "       slipway build harden images/NAME.toml --tree DIR\n\n"
     "Builds a Linux node or load-balancer image: rootfs (the definition's mmdebstrap\n"
     "package list, or --rootfs: a directory, or a tarball extracted securely), the\n"
     "declared hardening steps, the first-boot agent, then a GPT disk (libparted) with\n"
@@ -20,6 +22,28 @@ constexpr const char* kBuildHelp =
     "as DIR/NAME.raw and DIR/NAME.qcow2, plus DIR/NAME.manifest.json. With\n"
     "SOURCE_DATE_EPOCH set (default 0) two builds of the same inputs are byte-identical.\n\n"
     "Not built yet: 'slipway build iso' (the installer ISO) and the Windows node kit.\n";
+
+int RunHarden(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(argv, {{"help"}, {"tree", true}});
+  if (!args || args->positionals().size() != 1 || !args->Has("tree")) {
+    return UsageError("build harden", args ? Error::Input("give one definition file and --tree DIR") : args.error(),
+                      "usage: slipway build harden images/NAME.toml --tree DIR\n\nApplies the definition's "
+                      "hardening steps to the rootfs tree DIR in place (what 'build image' does before the disk).\n",
+                      io);
+  }
+  std::string file = args->positionals()[0];
+  Diagnostics diags;
+  std::optional<builder::ImageDefinition> def;
+  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
+  if (!def) {
+    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+    return 2;
+  }
+  auto records = builder::Harden(args->Get("tree"), *def);
+  if (!records) return ReportError("build harden", records.error(), io);
+  for (const auto& r : *records) io.out << r.step << ": " << r.changes.size() << " change(s)\n";
+  return 0;
+}
 
 }  // namespace
 
@@ -29,6 +53,7 @@ int RunBuild(std::span<char* const> argv, Io io) {
     return argv.empty() ? 2 : 0;
   }
   std::string what = argv[0];
+  if (what == "harden") return RunHarden(argv.subspan(1), io);
   if (what != "image") {
     return UsageError("build", Error::Input("'build " + what + "' is not built yet; only 'build image' is"), kBuildHelp,
                       io);
