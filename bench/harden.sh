@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=$(mkdir -p "${1:-build/bench-cache}" && cd "${1:-build/bench-cache}" && pwd)
-for p in mmdebstrap openscap-scanner ssg-debian; do
+for p in mmdebstrap openscap-scanner openscap-utils ssg-debian; do
   dpkg-query -W -f='${Status}' $p 2>/dev/null | grep -q 'install ok' || apt-get install -y -qq --no-install-recommends $p >/dev/null
 done
 ds=/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml

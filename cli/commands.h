@@ -37,5 +37,6 @@ int RunLb(std::span<char* const> args, Io io);
 int RunApply(std::span<char* const> args, Io io);
 int RunDestroy(std::span<char* const> args, Io io);
 int RunBuild(std::span<char* const> args, Io io);
+int RunFleet(std::span<char* const> args, Io io);
 
 }  // namespace slipway::cli
