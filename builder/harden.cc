@@ -84,7 +84,7 @@ Status Sshd(const std::string& root, const ImageDefinition&, HardeningRecord* re
       {"MaxAuthTries", "3"},
       {"LoginGraceTime", "60"},
       {"ClientAliveInterval", "300"},
-      {"ClientAliveCountMax", "1"},
+      {"ClientAliveCountMax", "0"},
       {"LogLevel", "VERBOSE"},
       {"Ciphers", "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes128-ctr"},
       {"MACs", "hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com"},
@@ -188,6 +188,14 @@ Status TmpMount(const std::string& root, const ImageDefinition&, HardeningRecord
 }
 
 Status KernelCmdline(const std::string& root, const ImageDefinition&, HardeningRecord* rec) {
+  // The kernel's symbol map helps attackers as much as /proc/kallsyms does.
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root + "/boot", ec)) {
+    if (StartsWith(e.path().filename().string(), "System.map") && e.is_regular_file()) {
+      ::chmod(e.path().c_str(), 0600);
+      rec->changes.push_back("restricted /boot/" + e.path().filename().string() + " to 0600");
+    }
+  }
   return Write(root, "/etc/kernel/cmdline.d/90-slipway.conf", Join(HardenedKernelArgs(), " ") + "\n", 0644, rec);
 }
 
