@@ -391,7 +391,7 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
   // VM-level objects an earlier plan made that this one no longer has.
   std::vector<Step> removals;
   for (const Step& s : owned->steps) {
-    if (wanted.count(s.id)) continue;
+    if (options.additive || wanted.count(s.id)) continue;
     if (s.kind == "pool" || s.kind == "base" || s.kind == "network") continue;  // only destroy removes these
     if (!s.cluster.empty() && !clusters.count(s.cluster)) {
       return Error::Input("the plan drops cluster '" + s.cluster +

@@ -36,6 +36,7 @@ struct ApplyOptions {
   std::string images_dir;           ///< <image>.qcow2 files for base volumes
   std::string domain_type;          ///< "" = "test" on the test driver, else "qemu" (TCG)
   bool yes = false;                 ///< confirm removals without asking
+  bool additive = false;            ///< never remove anything (a partial plan, or unattended)
   std::function<bool(const std::string&)> confirm;  ///< asks a person; null = refuse removals without --yes
 };
 

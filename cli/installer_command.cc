@@ -1,0 +1,86 @@
+// slipway-installer: the first-boot service (Type=notify). It tells systemd
+// READY=1 once started, STATUS= on every phase and step, STOPPING=1 at the
+// end, and prints the same lines and the final report on its console.
+#include <filesystem>
+#include <iostream>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/host_context.h"
+#include "common/args.h"
+#include "installer/install_run.h"
+
+namespace slipway::cli {
+
+namespace {
+
+constexpr const char* kInstallerHelp =
+    "usage: slipway-installer [--answer PATH] [--sysroot DIR] [--state DIR] [--connect URI]\n"
+    "                         [--storage-root DIR] [--fs-usage FILE] [--images DIR] [--skip-check NAME]...\n\n"
+    "Runs the first-boot installation unattended: Discover -> Preflight -> ChooseProfile ->\n"
+    "Plan -> ManagementCluster -> WorkloadClusters -> Report. The answer file is found on\n"
+    "the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the boot\n"
+    "medium, on a file system labelled SLIPWAY, or with --answer, in that order. The\n"
+    "report is written to STATE/report.json (default /var/lib/slipway) and printed.\n"
+    "Restarting resumes: the executor's journal in STATE makes every step idempotent.\n\n"
+    "Not built yet: the D-Bus API (org.slipway.Installer1), 'slipway status', and the\n"
+    "interactive profile menu; without an answer file the installer exits 2.\n\n"
+    "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
+    "entry matches this machine, or preflight failed.\n";
+
+}  // namespace
+
+int RunInstaller(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(argv, {{"help"}, {"answer", true}, {"sysroot", true}, {"state", true}, {"connect", true},
+                                 {"storage-root", true}, {"fs-usage", true}, {"images", true},
+                                 {"skip-check", true, true}});
+  if (!args) return UsageError("installer", args.error(), kInstallerHelp, io);
+  if (args->Has("help")) {
+    io.out << kInstallerHelp;
+    return 0;
+  }
+  installer::InstallOptions o;
+  o.sysroot = args->Get("sysroot", "/");
+  o.answer = args->Get("answer");
+  o.state_dir = args->Get("state", "/var/lib/slipway");
+  o.connect = args->Get("connect");
+  o.storage_root = args->Get("storage-root");
+  if (!o.storage_root.empty()) o.storage_root = std::filesystem::absolute(o.storage_root).lexically_normal().string();
+  o.fs_usage = args->Get("fs-usage");
+  o.images_dir = args->Get("images");
+  o.skip_checks = args->GetAll("skip-check");
+  o.data_dir = DataDir();
+  o.terminal = ::isatty(STDIN_FILENO);
+
+  sd_notify(0, "READY=1");
+  installer::InstallSink sink;
+  sink.phase = [&](const std::string& phase) {
+    io.out << "== " << phase << "\n" << std::flush;
+    sd_notifyf(0, "STATUS=%s", phase.c_str());
+  };
+  sink.status = [&](const std::string& status) {
+    io.out << "   " << status << "\n" << std::flush;
+    sd_notifyf(0, "STATUS=%s", status.c_str());
+  };
+  installer::InstallOutcome outcome = installer::RunInstall(o, sink);
+  const auto& r = outcome.report;
+  io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
+         << "host:     " << r.value("host_name", std::string("?")) << " (" << r.value("matched_by", std::string("not matched"))
+         << ")\n"
+         << "profile:  " << r.value("profile", std::string("-")) << "\n";
+  for (const auto& p : r["phases"]) {
+    io.out << "  " << (p.value("ok", false) ? "OK    " : "FAILED") << "  " << p["name"].get<std::string>() << "  "
+           << p.value("seconds", 0.0) << " s\n";
+  }
+  if (r.contains("steps")) {
+    io.out << "steps:    " << r["steps"]["created"] << " created, " << r["steps"]["kept"] << " kept\n";
+  }
+  io.out << "result:   " << r.value("result", std::string("?")) << "\n";
+  if (r.contains("error")) io.err << "slipway-installer: error: " << r["error"].get<std::string>() << "\n";
+  sd_notifyf(0, "STATUS=Finished: %s", r.value("result", std::string("?")).c_str());
+  sd_notify(0, "STOPPING=1");
+  return static_cast<int>(outcome.code);
+}
+
+}  // namespace slipway::cli

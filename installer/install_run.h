@@ -1,0 +1,49 @@
+// The first-boot installation, phase by phase: Discover -> Preflight ->
+// ChooseProfile -> Plan -> ManagementCluster -> WorkloadClusters -> Report.
+// It only strings together the library pieces (detect, answer files, match,
+// planner, executor); the report is written atomically at the end, whatever
+// the outcome.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace slipway::installer {
+
+struct InstallOptions {
+  std::string sysroot = "/";
+  std::string answer;        ///< --answer PATH (last in the discovery order)
+  std::string state_dir = "/var/lib/slipway";
+  std::string connect;       ///< libvirt URI; overrides the answer file's libvirt_uri
+  std::string storage_root;  ///< prefix for CSV paths (demos, tests)
+  std::string fs_usage;      ///< recorded CSV usage for fixture sysroots
+  std::string data_dir;      ///< holds profiles/ and firmware/
+  std::string images_dir;
+  std::vector<std::string> skip_checks;
+  bool terminal = false;     ///< stdin is a terminal (interactive mode possible)
+};
+
+/// Progress for sd_notify, the console and (later) D-Bus.
+struct InstallSink {
+  std::function<void(const std::string& phase)> phase;
+  std::function<void(const std::string& status)> status;  ///< one line, e.g. "Creating workload cluster prod: 7/15 VMs"
+};
+
+struct InstallOutcome {
+  nlohmann::json report;
+  ExitCode code = ExitCode::kOk;
+};
+
+/// The phases, in order.
+const std::vector<std::string>& InstallPhases();
+
+/// Runs the whole installation. Never throws; failures are in the outcome
+/// (and the report) with the exit code to use.
+InstallOutcome RunInstall(const InstallOptions& options, const InstallSink& sink);
+
+}  // namespace slipway::installer
