@@ -25,6 +25,7 @@ constexpr std::array kCommands = {
     Command{"lb", "render HAProxy rules for Services of type LoadBalancer", RunLb},
     Command{"apply", "apply a plan through libvirt (journaled, resumable)", RunApply},
     Command{"destroy", "remove what Slipway created (--cluster NAME or --all)", RunDestroy},
+    Command{"status", "show the installer's progress over D-Bus (--follow)", RunStatus},
     Command{"fleet", "check a fleet answer file, or aggregate installer reports", RunFleet},
     Command{"build", "build a node image (build image; the ISO is not built yet)", RunBuild},
     Command{"version", "print the version", RunVersion},

@@ -38,6 +38,7 @@ int RunApply(std::span<char* const> args, Io io);
 int RunDestroy(std::span<char* const> args, Io io);
 int RunBuild(std::span<char* const> args, Io io);
 int RunFleet(std::span<char* const> args, Io io);
+int RunStatus(std::span<char* const> args, Io io);
 /// slipway-installer's entry point.
 int RunInstaller(std::span<char* const> args, Io io);
 

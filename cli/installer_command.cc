@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/args.h"
+#include "installer/dbus_service.h"
 #include "installer/install_run.h"
 
 namespace slipway::cli {
@@ -24,8 +25,11 @@ constexpr const char* kInstallerHelp =
     "medium, on a file system labelled SLIPWAY, or with --answer, in that order. The\n"
     "report is written to STATE/report.json (default /var/lib/slipway) and printed.\n"
     "Restarting resumes: the executor's journal in STATE makes every step idempotent.\n\n"
-    "Not built yet: the D-Bus API (org.slipway.Installer1), 'slipway status', and the\n"
-    "interactive profile menu; without an answer file the installer exits 2.\n\n"
+    "  --bus ADDRESS|system  serve org.slipway.Installer1 on that bus while running\n"
+    "  --wait                with --bus: run only when a client calls Start\n"
+    "  --linger SECONDS      with --bus: keep serving that long after the run\n\n"
+    "Not built yet: the interactive profile menu; without an answer file the\n"
+    "installer exits 2.\n\n"
     "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
     "entry matches this machine, or preflight failed.\n";
 
@@ -34,7 +38,7 @@ constexpr const char* kInstallerHelp =
 int RunInstaller(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"help"}, {"answer", true}, {"sysroot", true}, {"state", true}, {"connect", true},
                                  {"storage-root", true}, {"fs-usage", true}, {"images", true},
-                                 {"skip-check", true, true}});
+                                 {"skip-check", true, true}, {"bus", true}, {"wait"}, {"linger", true}});
   if (!args) return UsageError("installer", args.error(), kInstallerHelp, io);
   if (args->Has("help")) {
     io.out << kInstallerHelp;
@@ -63,7 +67,21 @@ int RunInstaller(std::span<char* const> argv, Io io) {
     io.out << "   " << status << "\n" << std::flush;
     sd_notifyf(0, "STATUS=%s", status.c_str());
   };
-  installer::InstallOutcome outcome = installer::RunInstall(o, sink);
+  installer::InstallOutcome outcome;
+  if (args->Has("bus")) {
+    installer::ServiceOptions so;
+    so.bus_address = args->Get("bus") == "system" ? "" : args->Get("bus");
+    so.wait_for_start = args->Has("wait");
+    so.linger_seconds = std::atoi(args->Get("linger", "0").c_str());
+    auto served = installer::ServeInstaller(o, so, sink);
+    if (!served) {
+      sd_notify(0, "STOPPING=1");
+      return ReportError("installer", served.error(), io);
+    }
+    outcome = std::move(*served);
+  } else {
+    outcome = installer::RunInstall(o, sink);
+  }
   const auto& r = outcome.report;
   io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
          << "host:     " << r.value("host_name", std::string("?")) << " (" << r.value("matched_by", std::string("not matched"))

@@ -30,6 +30,7 @@ struct Run {
   nlohmann::json report;
   std::chrono::steady_clock::time_point phase_start;
 
+  bool Cancelled() const { return sink.cancelled && sink.cancelled(); }
   void Phase(const std::string& name) {
     Close(true);
     phase_start = std::chrono::steady_clock::now();
@@ -56,6 +57,7 @@ struct Run {
   }
   InstallOutcome Finish(ExitCode code) {
     if (!report.contains("result")) report["result"] = "ok";
+    report["exit_code"] = static_cast<int>(code);
     std::error_code ec;
     std::filesystem::create_directories(o.state_dir, ec);
     auto st = WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
@@ -174,14 +176,19 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.Status("Matched host " + host.name + " by " + matched->matched_by);
 
   // Preflight against the host's hardware profile.
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Preflight"));
   run.Phase("Preflight");
   std::string data = o.data_dir;
   Diagnostics cat_diags;
   Catalog catalog = LoadProfileTree(data + "/profiles", data + "/firmware/firmware.toml", &cat_diags);
   CrossCheckCatalog(catalog, &cat_diags);
   if (cat_diags.HasErrors()) return run.Fail(Error::Input("the bundled profiles in " + data + " are not valid"));
-  const HardwareProfile* profile = catalog.FindHardware(host.hardware_profile);
-  if (!profile) return run.Fail(Error::Input("unknown hardware profile '" + host.hardware_profile + "'"));
+  const HardwareProfile* profile =
+      catalog.FindHardware(o.profile_override.empty() ? host.hardware_profile : o.profile_override);
+  if (!profile) {
+    return run.Fail(Error::Input("unknown hardware profile '" +
+                                 (o.profile_override.empty() ? host.hardware_profile : o.profile_override) + "'"));
+  }
   run.report["profile"] = profile->name;
   auto rules = EvaluateRules(*hw, *profile, o.skip_checks);
   nlohmann::json checks = nlohmann::json::array();
@@ -196,10 +203,13 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
              " checks passed or skipped");
   if (!failed.empty()) return run.Fail(Error::HostUnsuitable("preflight failed: " + Join(failed, "; ")));
 
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ChooseProfile"));
   run.Phase("ChooseProfile");
-  run.Status("Hardware profile " + profile->name + " (from the answer file)");
+  run.Status("Hardware profile " + profile->name +
+             (o.profile_override.empty() ? " (from the answer file)" : " (chosen through D-Bus Start)"));
 
   // Plan.
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Plan"));
   run.Phase("Plan");
   auto mgmt = MgmtNetwork(host);
   if (!mgmt) return run.Fail(mgmt.error());
@@ -258,8 +268,10 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
     steps["kept"] = steps["kept"].get<size_t>() + sum->kept;
     return Ok();
   };
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ManagementCluster"));
   run.Phase("ManagementCluster");
   if (auto st = apply(ManagementOnly(*plan), "management cluster"); !st) return run.Fail(st.error());
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase WorkloadClusters"));
   run.Phase("WorkloadClusters");
   std::vector<std::string> names;
   for (const PlanCluster& c : plan->clusters) {

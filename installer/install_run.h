@@ -25,6 +25,7 @@ struct InstallOptions {
   std::string data_dir;      ///< holds profiles/ and firmware/
   std::string images_dir;
   std::vector<std::string> skip_checks;
+  std::string profile_override;  ///< a hardware profile chosen over the answer file's (D-Bus Start)
   bool terminal = false;     ///< stdin is a terminal (interactive mode possible)
 };
 
@@ -32,6 +33,7 @@ struct InstallOptions {
 struct InstallSink {
   std::function<void(const std::string& phase)> phase;
   std::function<void(const std::string& status)> status;  ///< one line, e.g. "Creating workload cluster prod: 7/15 VMs"
+  std::function<bool()> cancelled;  ///< checked at each phase boundary
 };
 
 struct InstallOutcome {

@@ -1,0 +1,116 @@
+// slipway status: reads the installer's D-Bus API.
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <systemd/sd-bus.h>
+#include <thread>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/host_context.h"
+
+namespace slipway::cli {
+
+namespace {
+
+constexpr const char* kStatusHelp =
+    "usage: slipway status [--follow] [--json] [--bus ADDRESS]\n\n"
+    "Shows the installer's phase, progress and current step, read from\n"
+    "org.slipway.Installer1 on the system bus (or ADDRESS). --follow keeps showing\n"
+    "changes until the installation ends, then exits with its exit code.\n";
+
+struct Snapshot {
+  std::string phase, step, profile, host;
+  uint32_t progress = 0;
+};
+
+Result<Snapshot> Read(sd_bus* bus) {
+  Snapshot s;
+  const char* kDest = "org.slipway.Installer1";
+  const char* kPath = "/org/slipway/Installer1";
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  for (auto [name, out] : {std::pair<const char*, std::string*>{"Phase", &s.phase}, {"CurrentStep", &s.step},
+                           {"Profile", &s.profile}, {"HostId", &s.host}}) {
+    char* v = nullptr;
+    if (sd_bus_get_property_string(bus, kDest, kPath, kDest, name, &err, &v) < 0) {
+      std::string msg = err.message ? err.message : "unknown error";
+      sd_bus_error_free(&err);
+      return Error::Runtime("cannot read the installer's " + std::string(name) + ": " + msg +
+                            " (is slipway-installer running with --bus?)");
+    }
+    *out = v;
+    free(v);
+  }
+  sd_bus_get_property_trivial(bus, kDest, kPath, kDest, "Progress", &err, 'u', &s.progress);
+  sd_bus_error_free(&err);
+  return s;
+}
+
+}  // namespace
+
+int RunStatus(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(argv, {{"help"}, {"follow"}, {"json"}, {"bus", true}});
+  if (!args) return UsageError("status", args.error(), kStatusHelp, io);
+  if (args->Has("help")) {
+    io.out << kStatusHelp;
+    return 0;
+  }
+  sd_bus* bus = nullptr;
+  int r;
+  if (args->Has("bus")) {
+    r = sd_bus_new(&bus);
+    if (r >= 0) r = sd_bus_set_address(bus, args->Get("bus").c_str());
+    if (r >= 0) r = sd_bus_set_bus_client(bus, 1);
+    if (r >= 0) r = sd_bus_start(bus);
+  } else {
+    r = sd_bus_open_system(&bus);
+  }
+  if (r < 0) return ReportError("status", Error::Runtime(std::string("cannot connect to D-Bus: ") + strerror(-r)), io);
+  bool tty = ::isatty(STDOUT_FILENO) && !args->Has("json");
+  std::string last;
+  int code = 0;
+  while (true) {
+    auto s = Read(bus);
+    if (!s) {
+      sd_bus_flush_close_unref(bus);
+      return ReportError("status", s.error(), io);
+    }
+    std::string line = s->phase + " " + std::to_string(s->progress) + "% " + s->step;
+    if (line != last) {
+      last = line;
+      if (args->Has("json")) {
+        io.out << nlohmann::json{{"phase", s->phase}, {"progress", s->progress}, {"step", s->step},
+                                 {"profile", s->profile}, {"host_id", s->host}}.dump()
+               << std::endl;
+      } else {
+        std::string bar = "[" + std::string(s->progress * 30 / 100, '=') + std::string(30 - s->progress * 30 / 100, ' ') + "]";
+        io.out << (tty ? bar + " " : "") << s->progress << "%  " << s->phase << (s->step.empty() ? "" : "  " + s->step)
+               << std::endl;
+      }
+    }
+    bool ended = s->phase == "Done" || s->phase == "Failed";
+    if (ended) {
+      sd_bus_message* reply = nullptr;
+      sd_bus_error err = SD_BUS_ERROR_NULL;
+      if (sd_bus_call_method(bus, "org.slipway.Installer1", "/org/slipway/Installer1", "org.slipway.Installer1",
+                             "GetReport", &err, &reply, "") >= 0) {
+        const char* text = nullptr;
+        sd_bus_message_read(reply, "s", &text);
+        try {
+          code = nlohmann::json::parse(text).value("exit_code", s->phase == "Done" ? 0 : 1);
+        } catch (...) {
+          code = s->phase == "Done" ? 0 : 1;
+        }
+      }
+      sd_bus_message_unref(reply);
+      sd_bus_error_free(&err);
+    }
+    if (!args->Has("follow") || ended) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  sd_bus_flush_close_unref(bus);
+  return code;
+}
+
+}  // namespace slipway::cli
