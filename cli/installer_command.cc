@@ -11,6 +11,8 @@
 #include "common/args.h"
 #include "installer/dbus_service.h"
 #include "installer/install_run.h"
+#include "installer/match.h"
+#include "common/strings.h"
 
 namespace slipway::cli {
 
@@ -28,8 +30,9 @@ constexpr const char* kInstallerHelp =
     "  --bus ADDRESS|system  serve org.slipway.Installer1 on that bus while running\n"
     "  --wait                with --bus: run only when a client calls Start\n"
     "  --linger SECONDS      with --bus: keep serving that long after the run\n\n"
-    "Not built yet: the interactive profile menu; without an answer file the\n"
-    "installer exits 2.\n\n"
+    "Without an answer file and with a terminal on stdin, a menu shows each hardware\n"
+    "profile and how it fits this host, then the clusters, then the plan summary to\n"
+    "confirm before anything is created. Without a terminal it exits 2.\n\n"
     "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
     "entry matches this machine, or preflight failed.\n";
 
@@ -67,6 +70,53 @@ int RunInstaller(std::span<char* const> argv, Io io) {
     io.out << "   " << status << "\n" << std::flush;
     sd_notifyf(0, "STATUS=%s", status.c_str());
   };
+  if (o.terminal) {
+    // Interactive mode: used only when no answer file is found.
+    sink.choose = [&](const std::vector<installer::ProfileMatch>& profiles,
+                      const std::vector<std::string>& clusters) -> std::optional<installer::MenuChoice> {
+      installer::MenuChoice choice;
+      io.out << "\nNo answer file was found. Hardware profiles for this host:\n";
+      for (size_t i = 0; i < profiles.size(); ++i) {
+        const auto& m = profiles[i];
+        io.out << "  " << i + 1 << ") " << m.profile->name << std::string(14 - std::min<size_t>(13, m.profile->name.size()), ' ')
+               << (m.fits ? "fits" : "does not fit: " + Join(installer::Lacks(m), "; ")) << "\n";
+      }
+      std::string line;
+      while (true) {
+        io.out << "Choose a hardware profile [1-" << profiles.size() << ", q to quit]: " << std::flush;
+        if (!std::getline(std::cin, line) || line == "q") return std::nullopt;
+        size_t n = std::strtoul(line.c_str(), nullptr, 10);
+        if (n >= 1 && n <= profiles.size()) {
+          choice.profile = profiles[n - 1].profile->name;
+          if (!profiles[n - 1].fits) io.out << "warning: this profile does not fit; preflight will stop the install\n";
+          break;
+        }
+        io.out << "'" << line << "' is not a number from 1 to " << profiles.size() << "\n";
+      }
+      io.out << "Workload clusters:\n";
+      for (size_t i = 0; i < clusters.size(); ++i) io.out << "  " << i + 1 << ") " << clusters[i] << "\n";
+      while (true) {
+        io.out << "Choose clusters (numbers separated by spaces; empty for none): " << std::flush;
+        if (!std::getline(std::cin, line)) return std::nullopt;
+        choice.clusters.clear();
+        bool ok = true;
+        for (const std::string& w : Split(std::string(Trim(line)), ' ')) {
+          if (w.empty()) continue;
+          size_t n = std::strtoul(w.c_str(), nullptr, 10);
+          if (n < 1 || n > clusters.size()) ok = false;
+          else choice.clusters.push_back(clusters[n - 1]);
+        }
+        if (ok) break;
+        io.out << "use numbers from 1 to " << clusters.size() << "\n";
+      }
+      return choice;
+    };
+    sink.confirm = [&](const std::string& summary) {
+      io.out << "\n" << summary << "\nCreate these VMs? [y/N]: " << std::flush;
+      std::string line;
+      return std::getline(std::cin, line) && (line == "y" || line == "Y" || line == "yes");
+    };
+  }
   installer::InstallOutcome outcome;
   if (args->Has("bus")) {
     installer::ServiceOptions so;

@@ -149,40 +149,50 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.report["host"] = {{"macs", hw->Macs()}, {"serial", hw->smbios.serial.value_or("")}, {"uuid", hw->smbios.uuid.value_or("")}};
   run.Status("Discovered " + std::to_string(hw->disks.size()) + " disk(s), " + std::to_string(hw->Macs().size()) +
              " NIC(s), " + std::to_string(hw->csvs.size()) + " CSV(s)");
-  auto answer = FindAnswerFile(sysroot, o.answer);
-  if (!answer) return run.Fail(answer.error());
-  if (answer->origin.empty()) {
-    if (o.terminal) {
-      return run.Fail(Error::Input("no answer file, and the interactive profile menu is not built yet; " +
-                                   std::string(kNoAnswer)));
-    }
-    return run.Fail(Error::Input(kNoAnswer));
-  }
-  run.report["answer_file"] = answer->origin;
-  Diagnostics diags;
-  auto table = ParseTomlText(answer->text, answer->path, &diags);
-  std::optional<Fleet> fleet;
-  if (table) fleet = ReadFleet(*table, answer->path, &diags);
-  if (!fleet) {
-    std::string msg = "the answer file is not valid:";
-    for (const Diagnostic& d : diags.items()) msg += "\n  " + FormatDiagnostic(d);
-    return run.Fail(Error::Input(msg));
-  }
-  auto matched = MatchHost(*fleet, *hw);
-  if (!matched) return run.Fail(matched.error());
-  const FleetHost& host = matched->host;
-  run.report["host_name"] = host.name;
-  run.report["matched_by"] = matched->matched_by;
-  run.Status("Matched host " + host.name + " by " + matched->matched_by);
-
-  // Preflight against the host's hardware profile.
-  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Preflight"));
-  run.Phase("Preflight");
   std::string data = o.data_dir;
   Diagnostics cat_diags;
   Catalog catalog = LoadProfileTree(data + "/profiles", data + "/firmware/firmware.toml", &cat_diags);
   CrossCheckCatalog(catalog, &cat_diags);
   if (cat_diags.HasErrors()) return run.Fail(Error::Input("the bundled profiles in " + data + " are not valid"));
+  auto answer = FindAnswerFile(sysroot, o.answer);
+  if (!answer) return run.Fail(answer.error());
+  FleetHost host;
+  bool interactive = false;
+  if (answer->origin.empty()) {
+    if (!o.terminal || !sink.choose) return run.Fail(Error::Input(kNoAnswer));
+    // Interactive: a person picks the hardware profile and the clusters.
+    auto choice = sink.choose(MatchProfiles(*hw, catalog.hardware), catalog.ClusterNames());
+    if (!choice) return run.Fail(Error::Runtime("stopped in the profile menu; nothing was changed"));
+    interactive = true;
+    host.name = "interactive";
+    host.hardware_profile = choice->profile;
+    host.clusters = choice->clusters;
+    run.report["answer_file"] = "interactive menu";
+    run.report["host_name"] = host.name;
+    run.report["matched_by"] = "interactive menu";
+    run.Status("Chosen in the menu: profile " + host.hardware_profile + ", clusters " + Join(host.clusters, ", "));
+  } else {
+    run.report["answer_file"] = answer->origin;
+    Diagnostics diags;
+    auto table = ParseTomlText(answer->text, answer->path, &diags);
+    std::optional<Fleet> fleet;
+    if (table) fleet = ReadFleet(*table, answer->path, &diags);
+    if (!fleet) {
+      std::string msg = "the answer file is not valid:";
+      for (const Diagnostic& d : diags.items()) msg += "\n  " + FormatDiagnostic(d);
+      return run.Fail(Error::Input(msg));
+    }
+    auto matched = MatchHost(*fleet, *hw);
+    if (!matched) return run.Fail(matched.error());
+    host = matched->host;
+    run.report["host_name"] = host.name;
+    run.report["matched_by"] = matched->matched_by;
+    run.Status("Matched host " + host.name + " by " + matched->matched_by);
+  }
+
+  // Preflight against the host's hardware profile.
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Preflight"));
+  run.Phase("Preflight");
   const HardwareProfile* profile =
       catalog.FindHardware(o.profile_override.empty() ? host.hardware_profile : o.profile_override);
   if (!profile) {
@@ -206,7 +216,8 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ChooseProfile"));
   run.Phase("ChooseProfile");
   run.Status("Hardware profile " + profile->name +
-             (o.profile_override.empty() ? " (from the answer file)" : " (chosen through D-Bus Start)"));
+             (interactive ? " (chosen in the menu)"
+                          : o.profile_override.empty() ? " (from the answer file)" : " (chosen through D-Bus Start)"));
 
   // Plan.
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Plan"));
@@ -237,6 +248,14 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.Status("Planned " + std::to_string(plan->vms.size()) + " VMs in " + std::to_string(plan->clusters.size()) +
              " clusters");
 
+  if (interactive && sink.confirm) {
+    std::string summary = "The plan creates " + std::to_string(plan->vms.size()) + " VMs on " +
+                          std::to_string(plan->csvs.size()) + " CSV(s):";
+    for (const PlanCluster& c : plan->clusters) {
+      summary += "\n  " + c.name + " (" + c.kind + "): " + std::to_string(c.vms.size()) + " VMs, API VIP " + c.api_vip;
+    }
+    if (!sink.confirm(summary)) return run.Fail(Error::Runtime("not confirmed; nothing was created"));
+  }
   // Apply: the management cluster first, then everything.
   std::string uri = !o.connect.empty() ? o.connect : !host.libvirt_uri.empty() ? host.libvirt_uri : "qemu:///system";
   run.report["libvirt_uri"] = uri;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,26 @@ struct InstallOptions {
   bool terminal = false;     ///< stdin is a terminal (interactive mode possible)
 };
 
-/// Progress for sd_notify, the console and (later) D-Bus.
+struct ProfileMatch;
+
+/// What a person chose in the interactive menu.
+struct MenuChoice {
+  std::string profile;
+  std::vector<std::string> clusters;
+};
+
+/// Progress for sd_notify, the console and D-Bus, and the interactive menu.
 struct InstallSink {
   std::function<void(const std::string& phase)> phase;
   std::function<void(const std::string& status)> status;  ///< one line, e.g. "Creating workload cluster prod: 7/15 VMs"
   std::function<bool()> cancelled;  ///< checked at each phase boundary
+  /// Interactive mode (no answer file, a terminal): shows the profiles with
+  /// how each fits, and the clusters; returns the choice, or nothing to stop.
+  std::function<std::optional<MenuChoice>(const std::vector<ProfileMatch>& profiles,
+                                          const std::vector<std::string>& clusters)>
+      choose;
+  /// Interactive mode: shows the plan summary; true to go ahead.
+  std::function<bool(const std::string& summary)> confirm;
 };
 
 struct InstallOutcome {

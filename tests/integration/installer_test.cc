@@ -145,3 +145,39 @@ TEST_CASE("a fleet without this host: exit 3 and a report listing its identity")
   CHECK(agg.exit_code == 1);
   CHECK(agg.out.find("0 done, 1 failed") != std::string::npos);
 }
+
+TEST_CASE("interactive mode on a terminal: the menu shows how each profile fits, then confirms the plan") {
+  testing::LibvirtDaemon daemon;
+  if (!daemon.ok()) FAIL(daemon.log());
+  testing::TempDir t;
+  // script(1) runs the installer on a pseudo-terminal and feeds it our keys:
+  // profile 1 (lab, the only one that fits), cluster 2 (lab), then 'y'.
+  std::string inner = Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() + "/statvfs.json --state " +
+                      t / "state" + " --storage-root " + t / "root" + " --connect '" + daemon.uri() + "'";
+  testing::WriteText(t / "run.sh", inner + "\n");
+  auto r = testing::Run("printf '1\\n2\\ny\\n' | script -qfec 'bash " + t / "run.sh" + "' " + t / "typescript");
+  std::string screen = testing::ReadText(t / "typescript");
+  INFO(screen);
+  CHECK(r.exit_code == 0);
+  CHECK(screen.find("No answer file was found. Hardware profiles for this host:") != std::string::npos);
+  CHECK(screen.find("1) lab") != std::string::npos);
+  CHECK(screen.find("does not fit: the CPU does not advertise vmx or svm") != std::string::npos);
+  CHECK(screen.find("Create these VMs? [y/N]") != std::string::npos);
+  auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
+  CHECK(report["result"] == "ok");
+  CHECK(report["answer_file"] == "interactive menu");
+  CHECK(report["profile"] == "lab");
+  CHECK(daemon.hv().Domain("lab-cp-1").active);
+}
+
+TEST_CASE("interactive mode: answering no creates nothing") {
+  testing::LibvirtDaemon daemon;
+  if (!daemon.ok()) FAIL(daemon.log());
+  testing::TempDir t;
+  std::string inner = Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() + "/statvfs.json --state " +
+                      t / "state" + " --storage-root " + t / "root" + " --connect '" + daemon.uri() + "'";
+  testing::WriteText(t / "run.sh", inner + "\n");
+  auto r = testing::Run("printf '1\\n2\\nn\\n' | script -qfec 'bash " + t / "run.sh" + "' " + t / "typescript");
+  CHECK(testing::ReadText(t / "typescript").find("not confirmed; nothing was created") != std::string::npos);
+  CHECK_FALSE(daemon.hv().Domain("mgmt-apiserver").exists);
+}
