@@ -5,6 +5,7 @@
 
 #include "builder/harden.h"
 #include "builder/image_build.h"
+#include "builder/windows_kit.h"
 #include "cli/commands.h"
 #include "cli/host_context.h"
 
@@ -21,7 +22,10 @@ constexpr const char* kBuildHelp =
     "an ESP that boots under UEFI (systemd-boot) and BIOS (SYSLINUX) and an ext4 root,\n"
     "as DIR/NAME.raw and DIR/NAME.qcow2, plus DIR/NAME.manifest.json. With\n"
     "SOURCE_DATE_EPOCH set (default 0) two builds of the same inputs are byte-identical.\n\n"
-    "Not built yet: 'slipway build iso' (the installer ISO) and the Windows node kit.\n";
+    "For role windows-node: --windows-media PATH (a Windows Server ISO, checked for UDF,\n"
+    "or an install.wim) [--artifacts DIR] writes a hardened autounattend.xml, a first-boot\n"
+    "script (artifact sha256s from DIR) and an answer ISO; no Windows image is built.\n\n"
+    "Not built yet: 'slipway build iso' (the installer ISO).\n";
 
 int RunHarden(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"help"}, {"tree", true}});
@@ -58,7 +62,8 @@ int RunBuild(std::span<char* const> argv, Io io) {
     return UsageError("build", Error::Input("'build " + what + "' is not built yet; only 'build image' is"), kBuildHelp,
                       io);
   }
-  auto args = Args::Parse(argv.subspan(1), {{"help"}, {"out", true}, {"rootfs", true}, {"cache", true}});
+  auto args = Args::Parse(argv.subspan(1), {{"help"}, {"out", true}, {"rootfs", true}, {"cache", true},
+                                            {"windows-media", true}, {"artifacts", true}});
   if (!args) return UsageError("build image", args.error(), kBuildHelp, io);
   if (args->Has("help")) {
     io.out << kBuildHelp;
@@ -74,6 +79,18 @@ int RunBuild(std::span<char* const> argv, Io io) {
   if (!def) {
     for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
     return 2;
+  }
+  if (def->role == "windows-node") {
+    if (!args->Has("windows-media")) {
+      return UsageError("build image", Error::Input("a windows-node image needs --windows-media PATH (a Windows Server "
+                                                    "ISO or install.wim you supply)"),
+                        kBuildHelp, io);
+    }
+    auto st = builder::BuildWindowsKit(*def, args->Get("windows-media"), args->Get("artifacts"), args->Get("out"));
+    if (!st) return ReportError("build image", st.error(), io);
+    io.out << "  " << args->Get("out") << "/autounattend.xml\n  " << args->Get("out") << "/firstboot.ps1\n  "
+           << args->Get("out") << "/" << def->name << "-answer.iso\n";
+    return 0;
   }
   builder::BuildOptions o;
   o.out_dir = args->Get("out");
