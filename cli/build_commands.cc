@@ -5,6 +5,7 @@
 
 #include "builder/harden.h"
 #include "builder/image_build.h"
+#include "builder/installer_iso.h"
 #include "builder/windows_kit.h"
 #include "cli/commands.h"
 #include "cli/host_context.h"
@@ -25,7 +26,9 @@ constexpr const char* kBuildHelp =
     "For role windows-node: --windows-media PATH (a Windows Server ISO, checked for UDF,\n"
     "or an install.wim) [--artifacts DIR] writes a hardened autounattend.xml, a first-boot\n"
     "script (artifact sha256s from DIR) and an answer ISO; no Windows image is built.\n\n"
-    "Not built yet: 'slipway build iso' (the installer ISO).\n";
+    "       slipway build iso images/installer.toml --out FILE.iso --boot DIR [--answer F] [--images DIR]\n"
+    "The ISO boots a given kernel and initramfs; putting slipway itself into a live\n"
+    "initramfs is not built yet.\n";
 
 int RunHarden(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"help"}, {"tree", true}});
@@ -49,6 +52,36 @@ int RunHarden(std::span<char* const> argv, Io io) {
   return 0;
 }
 
+int RunIso(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(argv, {{"help"}, {"out", true}, {"boot", true}, {"answer", true}, {"images", true}});
+  if (!args || args->positionals().size() != 1 || !args->Has("out") || !args->Has("boot")) {
+    return UsageError("build iso", args ? Error::Input("give images/installer.toml, --out FILE.iso and --boot DIR") : args.error(),
+                      "usage: slipway build iso images/installer.toml --out slipway.iso --boot DIR [--answer FLEET.toml]"
+                      " [--images DIR]\n\nDIR holds the installer's vmlinuz* and initrd.img*. Writes an ISO9660 image"
+                      " (Rock Ridge, Joliet) with El Torito BIOS (ISOLINUX) and UEFI (systemd-boot ESP) entries and an"
+                      " isohybrid MBR/GPT, with libisofs.\n",
+                      io);
+  }
+  std::string file = args->positionals()[0];
+  Diagnostics diags;
+  std::optional<builder::ImageDefinition> def;
+  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
+  if (!def) {
+    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+    return 2;
+  }
+  builder::IsoBuildOptions o;
+  o.out = args->Get("out");
+  o.boot_dir = args->Get("boot");
+  o.answer = args->Get("answer");
+  o.images_dir = args->Get("images");
+  o.data_dir = DataDir();
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) o.source_date_epoch = std::atol(e);
+  if (auto st = builder::BuildInstallerIso(*def, o); !st) return ReportError("build iso", st.error(), io);
+  io.out << o.out << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunBuild(std::span<char* const> argv, Io io) {
@@ -58,6 +91,7 @@ int RunBuild(std::span<char* const> argv, Io io) {
   }
   std::string what = argv[0];
   if (what == "harden") return RunHarden(argv.subspan(1), io);
+  if (what == "iso") return RunIso(argv.subspan(1), io);
   if (what != "image") {
     return UsageError("build", Error::Input("'build " + what + "' is not built yet; only 'build image' is"), kBuildHelp,
                       io);

@@ -1,0 +1,134 @@
+// Installer ISO staging.
+#include "builder/installer_iso.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "builder/iso_writer.h"
+#include "common/atomic_file.h"
+#include "common/strings.h"
+#include "common/subprocess.h"
+
+namespace slipway::builder {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string NewestIn(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (StartsWith(e.path().filename().string(), prefix)) found.push_back(e.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found.empty() ? "" : fs::canonical(found.back(), ec).string();
+}
+
+// Links (or copies) `src` to `dst` with its mtime pinned.
+Status Place(const std::string& src, const std::string& dst, long epoch) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dst).parent_path(), ec);
+  fs::copy(src, dst, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  if (ec) return Error::Runtime("cannot stage " + src + ": " + ec.message());
+  auto t = std::chrono::file_clock::from_sys(std::chrono::system_clock::from_time_t(epoch));
+  fs::last_write_time(dst, t, ec);
+  return Ok();
+}
+
+}  // namespace
+
+Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
+  if (!def.iso) return Error::Input(def.file + ": not an installer definition (role 'installer' with [iso])");
+  const IsoSpec& iso = *def.iso;
+  std::string kernel = NewestIn(o.boot_dir, "vmlinuz"), initrd = NewestIn(o.boot_dir, "initrd.img");
+  if (kernel.empty() || initrd.empty()) {
+    return Error::Input("no vmlinuz* and initrd.img* in " + o.boot_dir + "; give the /boot folder of the installer rootfs");
+  }
+  std::string stage = o.out + ".stage";
+  std::error_code ec;
+  fs::remove_all(stage, ec);
+  auto fail = [&](Error e) {
+    fs::remove_all(stage, ec);
+    return e.Context("building " + o.out);
+  };
+  bool bios = std::find(iso.boot.begin(), iso.boot.end(), "bios") != iso.boot.end();
+  bool uefi = std::find(iso.boot.begin(), iso.boot.end(), "uefi") != iso.boot.end();
+  std::string cmdline = iso.kernel_cmdline;
+  for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{{kernel, "/boot/vmlinuz"}, {initrd, "/boot/initrd.img"}}) {
+    if (auto st = Place(src, stage + dst, o.source_date_epoch); !st) return fail(std::move(st).error());
+  }
+  if (bios) {
+    for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
+             {"/usr/lib/ISOLINUX/isolinux.bin", "/isolinux/isolinux.bin"},
+             {"/usr/lib/syslinux/modules/bios/ldlinux.c32", "/isolinux/ldlinux.c32"}}) {
+      if (auto st = Place(src, stage + dst, o.source_date_epoch); !st) return fail(std::move(st).error());
+    }
+    std::string cfg = "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n  KERNEL /boot/vmlinuz\n"
+                      "  APPEND initrd=/boot/initrd.img " + cmdline + "\n";
+    if (auto st = WriteFileAtomic(stage + "/isolinux/isolinux.cfg", cfg); !st) return fail(std::move(st).error());
+  }
+  if (uefi) {
+    // The ESP image: systemd-boot plus its own copy of the kernel and initramfs.
+    uint64_t need = fs::file_size(kernel) + fs::file_size(initrd) + (2ull << 20);
+    uint64_t mib = (need >> 20) + 2;
+    if (static_cast<int64_t>(mib) > iso.esp_max_mib) {
+      return fail(Error::Input("the UEFI boot image needs " + std::to_string(mib) + " MiB; [iso] esp_max_mib is " +
+                               std::to_string(iso.esp_max_mib) + " (the kernel and initramfs are too big)"));
+    }
+    std::string esp = stage + "/boot/efi.img", cfg = stage + ".esp";
+    fs::create_directories(cfg + "/loader/entries", ec);
+    if (auto st = WriteFileAtomic(cfg + "/loader/loader.conf", "default slipway.conf\ntimeout 0\n"); !st) return fail(std::move(st).error());
+    if (auto st = WriteFileAtomic(cfg + "/loader/entries/slipway.conf",
+                                  "title Slipway installer\nlinux /vmlinuz\ninitrd /initrd.img\noptions " + cmdline + "\n");
+        !st) {
+      return fail(std::move(st).error());
+    }
+    RunOptions ro;
+    ro.env = {{"MTOOLS_SKIP_CHECK", "1"}, {"SOURCE_DATE_EPOCH", std::to_string(o.source_date_epoch)}, {"TZ", "UTC"}};
+    auto run = [&](std::vector<std::string> argv) -> Status {
+      auto r = RunCommand(argv, ro);
+      if (!r) return std::move(r).error();
+      return Ok();
+    };
+    std::vector<std::vector<std::string>> cmds = {
+        {"truncate", "-s", std::to_string(mib) + "M", esp},
+        {"mkfs.vfat", "-n", "SLIPWAYEFI", "-i", "5c1b0a7e", "--invariant", esp},
+        {"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"}};
+    for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
+             {"/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI"}, {kernel, "/vmlinuz"},
+             {initrd, "/initrd.img"}, {cfg + "/loader/loader.conf", "/loader/loader.conf"},
+             {cfg + "/loader/entries/slipway.conf", "/loader/entries/slipway.conf"}}) {
+      std::string pinned = cfg + "/pinned" + dst;
+      if (auto st = Place(src, pinned, o.source_date_epoch); !st) return fail(std::move(st).error());
+      cmds.push_back({"mcopy", "-m", "-o", "-i", esp, pinned, "::" + dst});
+    }
+    fs::create_directories(stage + "/boot", ec);
+    for (const auto& c : cmds) {
+      if (auto st = run(c); !st) return fail(std::move(st).error());
+    }
+    fs::remove_all(cfg, ec);
+  }
+  for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
+           {o.data_dir + "/profiles", "/profiles"}, {o.data_dir + "/firmware/firmware.toml", "/firmware/firmware.toml"}}) {
+    if (auto st = Place(src, stage + dst, o.source_date_epoch); !st) return fail(std::move(st).error());
+  }
+  if (!o.answer.empty()) {
+    if (auto st = Place(o.answer, stage + "/slipway/answer.toml", o.source_date_epoch); !st) return fail(std::move(st).error());
+  }
+  if (!o.images_dir.empty()) {
+    if (auto st = Place(o.images_dir, stage + "/slipway/images", o.source_date_epoch); !st) return fail(std::move(st).error());
+  }
+  IsoOptions io;
+  io.volume_id = iso.volume_id;
+  io.bios_boot = bios ? "isolinux/isolinux.bin" : "";
+  io.efi_image = uefi ? "boot/efi.img" : "";
+  io.isohybrid_mbr = bios ? "/usr/lib/ISOLINUX/isohdpfx.bin" : "";
+  io.source_date_epoch = o.source_date_epoch;
+  if (auto st = WriteIso(stage, io, o.out); !st) return fail(std::move(st).error());
+  fs::remove_all(stage, ec);
+  return Ok();
+}
+
+}  // namespace slipway::builder

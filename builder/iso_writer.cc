@@ -1,0 +1,129 @@
+// ISO writing with libisofs.
+#include "builder/iso_writer.h"
+
+#include <cerrno>
+#include <ctime>
+#include <fcntl.h>
+#include <filesystem>
+// No libburn here: libisofs then defines struct burn_source itself.
+#define LIBISOFS_WITHOUT_LIBBURN 1
+#include <libisofs/libisofs.h>
+#include <unistd.h>
+#include <vector>
+
+#include "common/atomic_file.h"
+
+namespace slipway::builder {
+
+namespace {
+
+std::string IsoError(const std::string& what, int r) {
+  const char* msg = iso_error_to_msg(r);
+  return what + ": " + (msg ? msg : "libisofs error " + std::to_string(r));
+}
+
+}  // namespace
+
+Status WriteIso(const std::string& staging, const IsoOptions& o, const std::string& out) {
+  static bool initialized = [] { return iso_init() >= 0; }();
+  if (!initialized) return Error::Runtime("libisofs failed to initialize");
+  IsoImage* image = nullptr;
+  int r = iso_image_new(o.volume_id.c_str(), &image);
+  if (r < 0) return Error::Runtime(IsoError("cannot create the ISO image", r));
+  auto done = [&](Status st) {
+    iso_image_unref(image);
+    return st;
+  };
+  iso_image_set_volset_id(image, o.volume_id.c_str());
+  iso_image_set_publisher_id(image, "SLIPWAY");
+  iso_image_set_application_id(image, "SLIPWAY INSTALLER");
+  iso_tree_set_follow_symlinks(image, 0);
+  iso_tree_set_ignore_hidden(image, 0);
+  r = iso_tree_add_dir_rec(image, iso_image_get_root(image), staging.c_str());
+  if (r < 0) return done(Error::Runtime(IsoError("cannot add " + staging, r)));
+  if (!o.bios_boot.empty()) {
+    ElToritoBootImage* bios = nullptr;
+    r = iso_image_set_boot_image(image, o.bios_boot.c_str(), ELTORITO_NO_EMUL, o.boot_catalog.c_str(), &bios);
+    if (r < 0) return done(Error::Runtime(IsoError("BIOS boot image " + o.bios_boot, r)));
+    el_torito_set_load_size(bios, 4);
+    el_torito_set_isolinux_options(bios, 1 /* boot info table */, 0);
+  }
+  if (!o.efi_image.empty()) {
+    ElToritoBootImage* efi = nullptr;
+    if (o.bios_boot.empty()) {
+      r = iso_image_set_boot_image(image, o.efi_image.c_str(), ELTORITO_NO_EMUL, o.boot_catalog.c_str(), &efi);
+    } else {
+      r = iso_image_add_boot_image(image, o.efi_image.c_str(), ELTORITO_NO_EMUL, 0, &efi);
+    }
+    if (r < 0) return done(Error::Runtime(IsoError("UEFI boot image " + o.efi_image, r)));
+    el_torito_set_boot_platform_id(efi, 0xEF);
+    // Mention the ESP in the isohybrid GPT as Basic Data, as xorriso's
+    // -isohybrid-gpt-basdat does, so that UEFI firmware finds it on USB.
+    if (!o.isohybrid_mbr.empty()) el_torito_set_isolinux_options(efi, 1 << 2, 0);
+  }
+  IsoWriteOpts* opts = nullptr;
+  r = iso_write_opts_new(&opts, 2);  // level 2 profile: Rock Ridge, full names
+  if (r < 0) return done(Error::Runtime(IsoError("cannot create write options", r)));
+  iso_write_opts_set_rockridge(opts, 1);
+  iso_write_opts_set_joliet(opts, 1);
+  iso_write_opts_set_iso_level(opts, 3);
+  // Reproducible: fixed timestamps and volume UUID from SOURCE_DATE_EPOCH.
+  time_t t = static_cast<time_t>(o.source_date_epoch);
+  char uuid[32] = {0};
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  std::strftime(uuid, sizeof uuid, "%Y%m%d%H%M%S00", &tm);  // 16 digits: YYYYMMDDhhmmsscc
+  iso_write_opts_set_pvd_times(opts, t, t, 0, t, uuid);
+  iso_write_opts_set_replace_timestamps(opts, 1);
+  iso_write_opts_set_default_timestamp(opts, t);
+  iso_write_opts_set_replace_mode(opts, 0, 0, 0, 0);
+  iso_write_opts_set_dir_rec_mtime(opts, 1);
+  iso_write_opts_set_gpt_guid(opts, reinterpret_cast<uint8_t*>(const_cast<char*>("SLIPWAYGPTGUID00")), 1);
+  if (!o.isohybrid_mbr.empty()) {
+    auto mbr = ReadFile(o.isohybrid_mbr);
+    if (!mbr) {
+      iso_write_opts_free(opts);
+      return done(std::move(mbr).error().Context("isohybrid MBR"));
+    }
+    std::vector<char> area(32768, 0);
+    std::copy(mbr->begin(), mbr->begin() + std::min<size_t>(mbr->size(), 432), area.begin());
+    r = iso_write_opts_set_system_area(opts, area.data(), 2 /* isohybrid MBR patching */, 0);
+    if (r < 0) {
+      iso_write_opts_free(opts);
+      return done(Error::Runtime(IsoError("isohybrid system area", r)));
+    }
+  }
+  burn_source* src = nullptr;
+  r = iso_image_create_burn_source(image, opts, &src);
+  iso_write_opts_free(opts);
+  if (r < 0) return done(Error::Runtime(IsoError("cannot start writing the ISO", r)));
+  std::string tmp = out + ".partial";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  Status st = Ok();
+  if (fd < 0) st = Error::Errno("cannot create", tmp, errno);
+  std::vector<unsigned char> buf(2048 * 32);
+  while (st) {
+    int n = src->read_xt(src, buf.data(), static_cast<int>(buf.size()));
+    if (n < 0) {
+      st = Error::Runtime("libisofs failed while writing " + out);
+      break;
+    }
+    if (n == 0) break;
+    if (::write(fd, buf.data(), static_cast<size_t>(n)) != n) st = Error::Errno("cannot write", tmp, errno);
+  }
+  src->free_data(src);
+  free(src);
+  if (fd >= 0) {
+    if (st && ::fsync(fd) != 0) st = Error::Errno("cannot fsync", tmp, errno);
+    ::close(fd);
+  }
+  std::error_code ec;
+  if (st) std::filesystem::rename(tmp, out, ec);
+  if (!st || ec) {
+    std::filesystem::remove(tmp, ec);
+    if (st) st = Error::Runtime("cannot rename " + tmp + " to " + out);
+  }
+  return done(st);
+}
+
+}  // namespace slipway::builder
