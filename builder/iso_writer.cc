@@ -9,6 +9,7 @@
 #define LIBISOFS_WITHOUT_LIBBURN 1
 #include <libisofs/libisofs.h>
 #include <unistd.h>
+#include <algorithm>
 #include <vector>
 
 #include "common/atomic_file.h"
@@ -20,6 +21,29 @@ namespace {
 std::string IsoError(const std::string& what, int r) {
   const char* msg = iso_error_to_msg(r);
   return what + ": " + (msg ? msg : "libisofs error " + std::to_string(r));
+}
+
+// Adds `dir`'s entries in name order: libisofs numbers nodes in the order
+// they are added, and readdir order differs from one build to the next.
+int AddSorted(IsoImage* image, IsoDir* parent, const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> entries;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) entries.push_back(e.path());
+  std::sort(entries.begin(), entries.end());
+  for (const auto& p : entries) {
+    std::string name = p.filename().string();
+    if (std::filesystem::is_directory(std::filesystem::symlink_status(p))) {
+      IsoDir* sub = nullptr;
+      int r = iso_tree_add_new_dir(parent, name.c_str(), &sub);
+      if (r < 0) return r;
+      if ((r = AddSorted(image, sub, p)) < 0) return r;
+    } else {
+      IsoNode* node = nullptr;
+      int r = iso_tree_add_new_node(image, parent, name.c_str(), p.c_str(), &node);
+      if (r < 0) return r;
+    }
+  }
+  return 1;
 }
 
 }  // namespace
@@ -39,7 +63,7 @@ Status WriteIso(const std::string& staging, const IsoOptions& o, const std::stri
   iso_image_set_application_id(image, "SLIPWAY INSTALLER");
   iso_tree_set_follow_symlinks(image, 0);
   iso_tree_set_ignore_hidden(image, 0);
-  r = iso_tree_add_dir_rec(image, iso_image_get_root(image), staging.c_str());
+  r = AddSorted(image, iso_image_get_root(image), staging);
   if (r < 0) return done(Error::Runtime(IsoError("cannot add " + staging, r)));
   if (!o.bios_boot.empty()) {
     ElToritoBootImage* bios = nullptr;
@@ -61,12 +85,26 @@ Status WriteIso(const std::string& staging, const IsoOptions& o, const std::stri
     // -isohybrid-gpt-basdat does, so that UEFI firmware finds it on USB.
     if (!o.isohybrid_mbr.empty()) el_torito_set_isolinux_options(efi, 1 << 2, 0);
   }
+  // libisofs stamps the boot catalog it creates with the current time.
+  if (!o.bios_boot.empty() || !o.efi_image.empty()) {
+    IsoNode* cat = nullptr;
+    if (iso_tree_path_to_node(image, ("/" + o.boot_catalog).c_str(), &cat) == 1 && cat) {
+      time_t t = static_cast<time_t>(o.source_date_epoch);
+      iso_node_set_mtime(cat, t);
+      iso_node_set_atime(cat, t);
+      iso_node_set_ctime(cat, t);
+    }
+  }
   IsoWriteOpts* opts = nullptr;
   r = iso_write_opts_new(&opts, 2);  // level 2 profile: Rock Ridge, full names
   if (r < 0) return done(Error::Runtime(IsoError("cannot create write options", r)));
   iso_write_opts_set_rockridge(opts, 1);
   iso_write_opts_set_joliet(opts, 1);
   iso_write_opts_set_iso_level(opts, 3);
+  // RRIP 1.10: PX without a file serial number, which libisofs would take
+  // from the staging files and so differ between builds.
+  iso_write_opts_set_rrip_version_1_10(opts, 1);
+  iso_write_opts_set_hardlinks(opts, 0);
   // Reproducible: fixed timestamps and volume UUID from SOURCE_DATE_EPOCH.
   time_t t = static_cast<time_t>(o.source_date_epoch);
   char uuid[32] = {0};

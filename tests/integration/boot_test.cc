@@ -80,3 +80,62 @@ TEST_CASE("the node image boots under UEFI (OVMF) to the first-boot marker") {
   CHECK(console.find("slipway-node-ready uefi-node-1") != std::string::npos);
   WARN("UEFI boot to the marker (and power-off): " << s << " s");
 }
+
+namespace {
+
+// An ISO whose initramfs prints a marker with the kernel command line.
+std::string MarkerIso() {
+  static std::string iso = [] {
+    std::string base = std::string(SLIPWAY_BUILD_DIR) + "/boot-test-iso";
+    TinyImage();  // fetches the kernel into the cache
+    std::string cache = std::string(SLIPWAY_BUILD_DIR) + "/boot-cache";
+    testing::WriteText(base + ".init", "#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmount -t proc proc /proc\n"
+                                       "echo \"slipway-iso-booted $(cat /proc/cmdline)\"\npoweroff -f\n");
+    testing::WriteText(base + ".sh",
+                       "set -e\nb=" + base + "\nrm -rf $b; mkdir -p $b/ird/bin $b/ird/proc $b/boot\n"
+                       "cp /bin/busybox $b/ird/bin/\ncp " + base + ".init $b/ird/init; chmod 755 $b/ird/init\n"
+                       "(cd $b/ird && find . | busybox cpio -o -H newc 2>/dev/null | gzip -n) > $b/boot/initrd.img\n"
+                       "cp $(ls " + cache + "/kernel/boot/vmlinuz-* | head -n 1) $b/boot/vmlinuz\n");
+    auto mk = testing::Run("bash " + base + ".sh");
+    INFO(mk.out << mk.err);
+    REQUIRE(mk.exit_code == 0);
+    auto b = testing::Run(testing::Slipway() + " build iso " + testing::SourceDir() + "/images/installer.toml --out " +
+                          base + "/installer.iso --boot " + base + "/boot");
+    INFO(b.out << b.err);
+    REQUIRE(b.exit_code == 0);
+    return base + "/installer.iso";
+  }();
+  return iso;
+}
+
+std::string BootIso(const std::string& how) {
+  testing::TempDir dir;
+  std::string cmd = "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -net none "
+                    "-serial file:" + dir / "console.log";
+  if (how == "uefi") {
+    fs::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
+    cmd += " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+           " -drive if=pflash,format=raw,file=" + dir / "vars.fd" + " -cdrom " + MarkerIso();
+  } else if (how == "usb") {
+    cmd += " -machine pc -drive file=" + MarkerIso() + ",format=raw,if=virtio,snapshot=on";
+  } else {
+    cmd += " -machine pc -cdrom " + MarkerIso();
+  }
+  auto r = testing::Run(cmd);
+  CHECK(r.exit_code == 0);
+  return testing::ReadText(dir / "console.log");
+}
+
+}  // namespace
+
+TEST_CASE("the installer ISO boots under BIOS from CD (ISOLINUX)") {
+  CHECK(BootIso("bios").find("slipway-iso-booted BOOT_IMAGE=/boot/vmlinuz") != std::string::npos);
+}
+
+TEST_CASE("the installer ISO boots under UEFI from CD (systemd-boot on the El Torito ESP)") {
+  CHECK(BootIso("uefi").find("slipway-iso-booted initrd=\\initrd.img") != std::string::npos);
+}
+
+TEST_CASE("the installer ISO boots as a disk, like a USB stick (isohybrid MBR)") {
+  CHECK(BootIso("usb").find("slipway-iso-booted BOOT_IMAGE=/boot/vmlinuz") != std::string::npos);
+}
