@@ -26,11 +26,27 @@ std::string NewestIn(const std::string& dir, const std::string& prefix) {
   return found.empty() ? "" : fs::canonical(found.back(), ec).string();
 }
 
-// Links (or copies) `src` to `dst` with its mtime pinned.
-Status Place(const std::string& src, const std::string& dst, long epoch) {
+// Stages `src` at `dst`: hard links where the file system allows (a node
+// image is gigabytes; the ISO writer reads it once, from wherever it is),
+// copies otherwise. The ISO gets SOURCE_DATE_EPOCH as every timestamp anyway.
+Status Place(const std::string& src, const std::string& dst) {
   std::error_code ec;
   fs::create_directories(fs::path(dst).parent_path(), ec);
-  fs::copy(src, dst, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  fs::copy(src, dst, fs::copy_options::recursive | fs::copy_options::create_hard_links, ec);
+  if (ec) {
+    ec.clear();
+    fs::remove_all(dst, ec);
+    fs::copy(src, dst, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec) return Error::Runtime("cannot stage " + src + ": " + ec.message());
+  return Ok();
+}
+
+// A copy with its mtime pinned, for mcopy -m into the ESP image.
+Status PinnedCopy(const std::string& src, const std::string& dst, long epoch) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dst).parent_path(), ec);
+  fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
   if (ec) return Error::Runtime("cannot stage " + src + ": " + ec.message());
   auto t = std::chrono::file_clock::from_sys(std::chrono::system_clock::from_time_t(epoch));
   fs::last_write_time(dst, t, ec);
@@ -57,13 +73,13 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   bool uefi = std::find(iso.boot.begin(), iso.boot.end(), "uefi") != iso.boot.end();
   std::string cmdline = iso.kernel_cmdline;
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{{kernel, "/boot/vmlinuz"}, {initrd, "/boot/initrd.img"}}) {
-    if (auto st = Place(src, stage + dst, o.source_date_epoch); !st) return fail(std::move(st).error());
+    if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
   }
   if (bios) {
     for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
              {"/usr/lib/ISOLINUX/isolinux.bin", "/isolinux/isolinux.bin"},
              {"/usr/lib/syslinux/modules/bios/ldlinux.c32", "/isolinux/ldlinux.c32"}}) {
-      if (auto st = Place(src, stage + dst, o.source_date_epoch); !st) return fail(std::move(st).error());
+      if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
     }
     std::string cfg = "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n  KERNEL /boot/vmlinuz\n"
                       "  APPEND initrd=/boot/initrd.img " + cmdline + "\n";
@@ -101,7 +117,7 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
              {initrd, "/initrd.img"}, {cfg + "/loader/loader.conf", "/loader/loader.conf"},
              {cfg + "/loader/entries/slipway.conf", "/loader/entries/slipway.conf"}}) {
       std::string pinned = cfg + "/pinned" + dst;
-      if (auto st = Place(src, pinned, o.source_date_epoch); !st) return fail(std::move(st).error());
+      if (auto st = PinnedCopy(src, pinned, o.source_date_epoch); !st) return fail(std::move(st).error());
       cmds.push_back({"mcopy", "-m", "-o", "-i", esp, pinned, "::" + dst});
     }
     fs::create_directories(stage + "/boot", ec);
@@ -112,13 +128,13 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   }
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
            {o.data_dir + "/profiles", "/profiles"}, {o.data_dir + "/firmware/firmware.toml", "/firmware/firmware.toml"}}) {
-    if (auto st = Place(src, stage + dst, o.source_date_epoch); !st) return fail(std::move(st).error());
+    if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
   }
   if (!o.answer.empty()) {
-    if (auto st = Place(o.answer, stage + "/slipway/answer.toml", o.source_date_epoch); !st) return fail(std::move(st).error());
+    if (auto st = Place(o.answer, stage + "/slipway/answer.toml"); !st) return fail(std::move(st).error());
   }
   if (!o.images_dir.empty()) {
-    if (auto st = Place(o.images_dir, stage + "/slipway/images", o.source_date_epoch); !st) return fail(std::move(st).error());
+    if (auto st = Place(o.images_dir, stage + "/slipway/images"); !st) return fail(std::move(st).error());
   }
   IsoOptions io;
   io.volume_id = iso.volume_id;
