@@ -30,6 +30,15 @@ constexpr const char* kBuildHelp =
     "The ISO boots a given kernel and initramfs; putting slipway itself into a live\n"
     "initramfs is not built yet.\n";
 
+// Reads and validates an image definition; prints every located error.
+std::optional<builder::ImageDefinition> LoadDefinition(const std::string& file, Io io) {
+  Diagnostics diags;
+  std::optional<builder::ImageDefinition> def;
+  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
+  for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+  return def;
+}
+
 int RunHarden(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"help"}, {"tree", true}});
   if (!args || args->positionals().size() != 1 || !args->Has("tree")) {
@@ -39,13 +48,8 @@ int RunHarden(std::span<char* const> argv, Io io) {
                       io);
   }
   std::string file = args->positionals()[0];
-  Diagnostics diags;
-  std::optional<builder::ImageDefinition> def;
-  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
-  if (!def) {
-    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
-    return 2;
-  }
+  auto def = LoadDefinition(file, io);
+  if (!def) return 2;
   auto records = builder::Harden(args->Get("tree"), *def);
   if (!records) return ReportError("build harden", records.error(), io);
   for (const auto& r : *records) io.out << r.step << ": " << r.changes.size() << " change(s)\n";
@@ -63,13 +67,8 @@ int RunIso(std::span<char* const> argv, Io io) {
                       io);
   }
   std::string file = args->positionals()[0];
-  Diagnostics diags;
-  std::optional<builder::ImageDefinition> def;
-  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
-  if (!def) {
-    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
-    return 2;
-  }
+  auto def = LoadDefinition(file, io);
+  if (!def) return 2;
   builder::IsoBuildOptions o;
   o.out = args->Get("out");
   o.boot_dir = args->Get("boot");
@@ -107,13 +106,8 @@ int RunBuild(std::span<char* const> argv, Io io) {
     return UsageError("build image", Error::Input("give one definition file and --out DIR"), kBuildHelp, io);
   }
   std::string file = args->positionals()[0];
-  Diagnostics diags;
-  std::optional<builder::ImageDefinition> def;
-  if (auto t = LoadTomlFile(file, &diags)) def = builder::ReadImageDefinition(*t, file, &diags);
-  if (!def) {
-    for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
-    return 2;
-  }
+  auto def = LoadDefinition(file, io);
+  if (!def) return 2;
   if (def->role == "windows-node") {
     if (!args->Has("windows-media")) {
       return UsageError("build image", Error::Input("a windows-node image needs --windows-media PATH (a Windows Server "

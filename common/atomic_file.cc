@@ -44,6 +44,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     }
     done += static_cast<size_t>(n);
   }
+  return CommitTempFile(fd, tmp, path);
+}
+
+Status CommitTempFile(int fd, const std::string& tmp, const std::string& path) {
   if (::fsync(fd) != 0) {
     int e = errno;
     ::close(fd);

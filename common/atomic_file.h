@@ -14,6 +14,10 @@ namespace slipway {
 /// on the temp file before any byte is written, so secrets are never exposed).
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
 
+/// Finishes a file written to `tmp` through `fd`: fsync, close, rename over
+/// `path`, fsync the folder. On any failure `tmp` is removed. Takes `fd`.
+Status CommitTempFile(int fd, const std::string& tmp, const std::string& path);
+
 /// Reads a whole file. Errors name the path and the OS reason.
 Result<std::string> ReadFile(const std::string& path);
 

@@ -8,6 +8,8 @@
 #include <set>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
+
 namespace slipway::installer {
 
 Status WriteSeedIso(const std::string& path, const std::string& label,
@@ -62,19 +64,7 @@ Status WriteSeedIso(const std::string& path, const std::string& label,
   }
   if (archive_write_close(a) != ARCHIVE_OK) return fail("close");
   archive_write_free(a);
-  if (::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return Error::Errno("cannot fsync", tmp, e);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Error::Errno("cannot rename into place", path, e);
-  }
-  return Ok();
+  return CommitTempFile(fd, tmp, path);
 }
 
 }  // namespace slipway::installer
