@@ -43,6 +43,15 @@ if [ -n "$addr" ] && command -v ip >/dev/null; then
     [ -n "$gw" ] && ip route add default via "$gw" 2>/dev/null
   fi
 fi
+# Files: slipway/files/<path> on the seed, modes in slipway/modes ("0600 /path").
+written=0
+if [ -d "$seed/slipway/files" ]; then
+  for f in $(cd "$seed/slipway/files" && find . -type f | sed 's|^\./||'); do
+    mkdir -p "/$(dirname "$f")" && cp "$seed/slipway/files/$f" "/$f" && written=$((written + 1))
+  done
+  [ -f "$seed/slipway/modes" ] && while read -r mode path; do chmod "$mode" "$path" 2>/dev/null; done <"$seed/slipway/modes"
+fi
+console "slipway-firstboot: wrote $written file(s)"
 # SSH keys: the ssh_authorized_keys list of user-data, for the slipway user.
 keys=$(sed -n 's/^ *- "\(ssh-[^"]*\)"$/\1/p; s/^ *- "\(ecdsa-[^"]*\)"$/\1/p' "$seed/user-data")
 if [ -n "$keys" ] && [ -d /home/slipway ]; then

@@ -276,6 +276,19 @@ class Executor {
       if (!filled) return std::move(filled).error();
       files.emplace_back(f.path, std::move(*filled));
     }
+    // The VM's files also travel as plain files (slipway/files/<path>, modes
+    // in slipway/modes), which Slipway's first-boot agent copies in place
+    // without parsing YAML; cloud-init keeps using user-data's write_files.
+    if (vm.os != "windows") {
+      std::string modes;
+      for (const PlanFile& f : vm.files) {
+        auto filled = secrets_.Fill(f.content);
+        if (!filled) return std::move(filled).error();
+        files.emplace_back("slipway/files" + f.path, std::move(*filled));
+        modes += f.mode + " " + f.path + "\n";
+      }
+      if (!modes.empty()) files.emplace_back("slipway/modes", modes);
+    }
     std::error_code ec;
     fs::create_directories(o_.state_dir + "/seeds", ec);
     ::chmod((o_.state_dir + "/seeds").c_str(), 0700);

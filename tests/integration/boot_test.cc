@@ -43,7 +43,10 @@ std::string Boot(bool uefi, const std::string& hostname, double* seconds) {
   REQUIRE(installer::WriteSeedIso(seed, "cidata",
                                   {{"meta-data", "instance-id: boot-test\nlocal-hostname: " + hostname + "\n"},
                                    {"user-data", "#cloud-config\nhostname: " + hostname + "\n"},
-                                   {"network-config", "version: 2\n"}})
+                                   {"network-config", "version: 2\n"},
+                                   {"slipway/files/etc/slipway/role.conf", "role = worker\n"},
+                                   {"slipway/files/etc/kubernetes/kubeadm.yaml", "kind: JoinConfiguration\n"},
+                                   {"slipway/modes", "0600 /etc/kubernetes/kubeadm.yaml\n"}})
               .ok());
   std::string cmd = "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -snapshot "
                     "-serial file:" + dir / "console.log" + " -net none";
@@ -69,6 +72,7 @@ TEST_CASE("the node image boots under BIOS (SeaBIOS) to the first-boot marker") 
   double s = 0;
   std::string console = Boot(false, "bios-node-1", &s);
   INFO(console.substr(console.size() > 3000 ? console.size() - 3000 : 0));
+  CHECK(console.find("slipway-firstboot: wrote 2 file(s)") != std::string::npos);
   CHECK(console.find("slipway-node-ready bios-node-1") != std::string::npos);
   WARN("BIOS boot to the marker (and power-off): " << s << " s");
 }

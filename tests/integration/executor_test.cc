@@ -121,6 +121,10 @@ TEST_CASE("apply creates exactly the plan, a second apply is a no-op, destroy le
   CHECK(files.count("meta-data"));
   CHECK(files.count("network-config"));
   CHECK(files["user-data"].find("{{secret:") == std::string::npos);
+  // The VM's files as plain files for the first-boot agent, secrets filled.
+  CHECK(files.count("slipway/files/etc/kubernetes/kubeadm.yaml"));
+  CHECK(files["slipway/files/etc/kubernetes/kubeadm.yaml"].find("{{secret:") == std::string::npos);
+  CHECK(files["slipway/modes"].find("0600 /etc/kubernetes/kubeadm.yaml") != std::string::npos);
   CHECK(files["user-data"].find("BEGIN CERTIFICATE") != std::string::npos);  // the cluster CA, made at apply time
   auto token = testing::ReadText(env.dir / "state/secrets/bootstrap-token_tort");
   CHECK(token.size() == 23);
