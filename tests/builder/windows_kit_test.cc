@@ -116,17 +116,7 @@ TEST_CASE("the kit's answer ISO reads back with libarchive and holds no secret")
   testing::WriteText(t / "bundle/containerd.zip", "zip");
   testing::WriteText(t / "bundle/kubelet.exe", "exe");
   REQUIRE(BuildWindowsKit(WinDef(), t / "server.iso", t / "bundle", t / "out").ok());
-  archive* a = archive_read_new();
-  archive_read_support_format_iso9660(a);
-  REQUIRE(archive_read_open_filename(a, (t / "out/windows-node-answer.iso").c_str(), 10240) == ARCHIVE_OK);
-  std::map<std::string, std::string> files;
-  archive_entry* e = nullptr;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string body(static_cast<size_t>(archive_entry_size(e)), '\0');
-    archive_read_data(a, body.data(), body.size());
-    files[archive_entry_pathname(e)] = body;
-  }
-  archive_read_free(a);
+  auto files = testing::ReadIsoFiles(t / "out/windows-node-answer.iso");
   REQUIRE(files.count("autounattend.xml"));
   REQUIRE(files.count("slipway/firstboot.ps1"));
   // The script pins each artifact's sha256 (of "zip").

@@ -106,17 +106,7 @@ TEST_CASE("apply creates exactly the plan, a second apply is a no-op, destroy le
   struct stat st {};
   REQUIRE(::stat(seed.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  archive* a = archive_read_new();
-  archive_read_support_format_iso9660(a);
-  REQUIRE(archive_read_open_filename(a, seed.c_str(), 10240) == ARCHIVE_OK);
-  std::map<std::string, std::string> files;
-  archive_entry* e = nullptr;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string body(static_cast<size_t>(archive_entry_size(e)), '\0');
-    archive_read_data(a, body.data(), body.size());
-    files[archive_entry_pathname(e)] = body;
-  }
-  archive_read_free(a);
+  auto files = testing::ReadIsoFiles(seed);
   REQUIRE(files.count("user-data"));
   CHECK(files.count("meta-data"));
   CHECK(files.count("network-config"));

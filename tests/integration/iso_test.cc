@@ -43,22 +43,10 @@ TEST_CASE("the installer ISO has BIOS and UEFI El Torito entries, as xorriso rep
 TEST_CASE("the ISO's files read back with libarchive, with Rock Ridge names") {
   testing::TempDir t;
   std::string iso = BuildIso(t, "a.iso");
-  archive* a = archive_read_new();
-  archive_read_support_format_iso9660(a);
-  REQUIRE(archive_read_open_filename(a, iso.c_str(), 1 << 16) == ARCHIVE_OK);
+  auto files = testing::ReadIsoFiles(iso);
   std::set<std::string> names;
-  std::string answer;
-  archive_entry* e = nullptr;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string name = archive_entry_pathname(e);
-    if (name.rfind("./", 0) == 0) name = name.substr(2);
-    names.insert(name);
-    if (name == "slipway/answer.toml") {
-      answer.resize(static_cast<size_t>(archive_entry_size(e)));
-      archive_read_data(a, answer.data(), answer.size());
-    }
-  }
-  archive_read_free(a);
+  for (const auto& [name, body] : files) names.insert(name);
+  std::string answer = files["slipway/answer.toml"];
   for (const char* f : {"boot/vmlinuz", "boot/initrd.img", "boot/efi.img", "isolinux/isolinux.bin",
                         "isolinux/isolinux.cfg", "profiles/vm-sizes.toml", "profiles/hardware/standard.toml",
                         "firmware/firmware.toml"}) {
