@@ -113,10 +113,12 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
       "#!/usr/sbin/nft -f\n# Slipway: default-deny inbound; only the ports of this image's role are open.\n"
       "flush ruleset\n\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n"
       "    ct state established,related accept\n    ct state invalid drop\n    iif lo accept\n"
-      "    meta l4proto { icmp, ipv6-icmp } limit rate 10/second accept\n";
+      // Protocol numbers, not names: nft resolves names through /etc/protocols,
+      // which a minbase Debian tree lacks (netbase is not installed).
+      "    meta l4proto { 1, 58 } limit rate 10/second accept comment \"icmp, ipv6-icmp\"\n";
   if (!def.hardening.open_tcp_ports.empty()) text += "    tcp dport { " + ports(def.hardening.open_tcp_ports) + " } accept\n";
   if (!def.hardening.open_udp_ports.empty()) text += "    udp dport { " + ports(def.hardening.open_udp_ports) + " } accept\n";
-  if (def.hardening.allow_vrrp) text += "    ip protocol vrrp accept\n";
+  if (def.hardening.allow_vrrp) text += "    ip protocol 112 accept comment \"vrrp\"\n";
   text += "  }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"
           "  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n";
   if (auto st = Write(root, "/etc/nftables.conf", text, 0755, rec); !st) return st;

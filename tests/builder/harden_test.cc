@@ -99,7 +99,7 @@ TEST_CASE("the load-balancer role opens VRRP and allows binding the VIP") {
   lb.hardening.allow_vrrp = true;
   lb.hardening.steps = {"sysctl", "nftables"};
   REQUIRE(Harden(t / "root", lb).ok());
-  CHECK(testing::ReadText(t / "root/etc/nftables.conf").find("ip protocol vrrp accept") != std::string::npos);
+  CHECK(testing::ReadText(t / "root/etc/nftables.conf").find("ip protocol 112 accept comment \"vrrp\"") != std::string::npos);
   CHECK(testing::ReadText(t / "root/etc/sysctl.d/90-slipway-hardening.conf").find("net.ipv4.ip_nonlocal_bind = 1") !=
         std::string::npos);
 }

@@ -151,3 +151,24 @@ TEST_CASE("lb render gives each LoadBalancer service a VIP and passes haproxy -c
   INFO(c.out << c.err);
   CHECK(c.exit_code == 0);
 }
+
+TEST_CASE("the hardened nftables rulesets load with nft -c on a tree without /etc/protocols") {
+  if (testing::Run("command -v nft").exit_code != 0) {
+    WARN("nft is not installed: skipped");
+    return;
+  }
+  // A minbase Debian tree has no netbase, so no /etc/protocols: a ruleset
+  // that names protocols fails at boot. Hide the file in a private mount
+  // namespace and check both roles' rulesets.
+  for (const char* image : {"linux-node", "loadbalancer"}) {
+    testing::TempDir t;
+    std::filesystem::create_directories(t / "root/etc");
+    auto h = testing::Run(testing::Slipway() + " build harden " + testing::SourceDir() + "/images/" + image +
+                          ".toml --tree " + t / "root");
+    REQUIRE(h.exit_code == 0);
+    auto r = testing::Run("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && nft -c -f " + t /
+                          "root/etc/nftables.conf'");
+    INFO(image << ": " << r.out << r.err);
+    CHECK(r.exit_code == 0);
+  }
+}
