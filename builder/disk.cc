@@ -221,8 +221,10 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
   res.root_fs_uuid = DerivedUuid(spec.seed, "root-fs");
   std::string esp_guid = DerivedUuid(spec.seed, "esp-partition");
   std::string vol_id = Sha256Hex(spec.seed + ":esp").substr(0, 8);
+  // e2fsprogs 1.47.0 reads E2FSPROGS_FAKE_TIME=0 as unset and stamps the
+  // superblock and its special inodes with the wall clock: use 1 for epoch 0.
   std::map<std::string, std::string> env = {{"SOURCE_DATE_EPOCH", std::to_string(spec.source_date_epoch)},
-                                            {"E2FSPROGS_FAKE_TIME", std::to_string(spec.source_date_epoch)},
+                                            {"E2FSPROGS_FAKE_TIME", std::to_string(std::max<long>(1, spec.source_date_epoch))},
                                             {"MTOOLS_SKIP_CHECK", "1"},
                                             {"TZ", "UTC"}};
   RunOptions ro;
