@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
   std::printf("%6s %6s %12s %12s %12s %14s\n", "hosts", "VMs", "plan ms", "json ms", "total ms", "us per VM");
   double first_per_vm = 0;
   for (const Case& c : cases) {
-    std::vector<testing::CsvSpec> csvs = {{"/ClusterStorage/Volume1", 400000}, {"/ClusterStorage/Volume2", 300000},
-                                          {"/ClusterStorage/Volume3", 200000}};
+    std::vector<testing::CsvSpec> csvs = {
+        {"/ClusterStorage/Volume1", 400000}, {"/ClusterStorage/Volume2", 300000}, {"/ClusterStorage/Volume3", 200000}};
     std::vector<PlanHostInput> hosts;
     for (int h = 0; h < c.hosts; ++h) hosts.push_back(testing::MakeHost("host-" + std::to_string(h), 256, 1024, csvs));
     // 50 VMs per cluster (3 control planes, 2 LBs, 45 workers) plus the management cluster.
@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
     double p = plan_ms[plan_ms.size() / 2], j = json_ms[json_ms.size() / 2];
     double per_vm = (p + j) * 1000 / static_cast<double>(vms);
     if (first_per_vm == 0) first_per_vm = per_vm;
-    std::printf("%6d %6zu %12.2f %12.2f %12.2f %14.1f   (%.1f MB of JSON; per-VM cost x%.2f of the smallest)\n", c.hosts,
-                vms, p, j, p + j, per_vm, static_cast<double>(bytes) / 1e6, per_vm / first_per_vm);
+    std::printf("%6d %6zu %12.2f %12.2f %12.2f %14.1f   (%.1f MB of JSON; per-VM cost x%.2f of the smallest)\n",
+                c.hosts, vms, p, j, p + j, per_vm, static_cast<double>(bytes) / 1e6, per_vm / first_per_vm);
   }
   std::printf("medians of %d runs; target: 8 x 200 under 100 ms, near-linear growth (per-VM cost flat)\n", runs);
   return 0;

@@ -1,17 +1,18 @@
 // Disk image assembly.
 #include "builder/disk.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <map>
-#include <set>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <parted/parted.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
 
 #include "common/atomic_file.h"
 #include "common/hash.h"
@@ -48,11 +49,13 @@ void Put32(uint8_t* p, uint32_t v) {
 }
 
 Status PRead(int fd, void* buf, size_t n, uint64_t off) {
-  if (::pread(fd, buf, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) return Error::Errno("cannot read", "disk image", errno);
+  if (::pread(fd, buf, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
+    return Error::Errno("cannot read", "disk image", errno);
   return Ok();
 }
 Status PWrite(int fd, const void* buf, size_t n, uint64_t off) {
-  if (::pwrite(fd, buf, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n)) return Error::Errno("cannot write", "disk image", errno);
+  if (::pwrite(fd, buf, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
+    return Error::Errno("cannot write", "disk image", errno);
   return Ok();
 }
 
@@ -77,7 +80,8 @@ Status FixGuids(const std::string& path, const std::string& disk_guid, const std
     std::vector<uint8_t> entries(static_cast<size_t>(count) * esize);
     st = PRead(fd, entries.data(), entries.size(), entries_lba * kSector);
     if (!st) break;
-    for (size_t i = 0; i < part_guids.size() && i < count; ++i) GuidBytes(part_guids[i], entries.data() + i * esize + 16);
+    for (size_t i = 0; i < part_guids.size() && i < count; ++i)
+      GuidBytes(part_guids[i], entries.data() + i * esize + 16);
     GuidBytes(disk_guid, hdr + 56);
     Put32(hdr + 88, Crc32(entries.data(), entries.size()));
     Put32(hdr + 16, 0);
@@ -223,10 +227,11 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
   std::string vol_id = Sha256Hex(spec.seed + ":esp").substr(0, 8);
   // e2fsprogs 1.47.0 reads E2FSPROGS_FAKE_TIME=0 as unset and stamps the
   // superblock and its special inodes with the wall clock: use 1 for epoch 0.
-  std::map<std::string, std::string> env = {{"SOURCE_DATE_EPOCH", std::to_string(spec.source_date_epoch)},
-                                            {"E2FSPROGS_FAKE_TIME", std::to_string(std::max<long>(1, spec.source_date_epoch))},
-                                            {"MTOOLS_SKIP_CHECK", "1"},
-                                            {"TZ", "UTC"}};
+  std::map<std::string, std::string> env = {
+      {"SOURCE_DATE_EPOCH", std::to_string(spec.source_date_epoch)},
+      {"E2FSPROGS_FAKE_TIME", std::to_string(std::max<long>(1, spec.source_date_epoch))},
+      {"MTOOLS_SKIP_CHECK", "1"},
+      {"TZ", "UTC"}};
   RunOptions ro;
   ro.env = env;
   std::string tmp = out + ".partial";
@@ -248,7 +253,8 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
     if (!r) return std::move(r).error();
     return Ok();
   };
-  if (auto st = run({"mkfs.vfat", "-F", "32", "-n", "ESP", "-i", vol_id, "--invariant", esp}); !st) return cleanup(std::move(st).error());
+  if (auto st = run({"mkfs.vfat", "-F", "32", "-n", "ESP", "-i", vol_id, "--invariant", esp}); !st)
+    return cleanup(std::move(st).error());
   std::string cmdline = "root=PARTUUID=" + res.root_partuuid + " rw console=ttyS0,115200";
   for (const std::string& a : spec.kernel_args) cmdline += " " + a;
   std::string cfg = work_dir + "/cfg";
@@ -257,8 +263,10 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
            {"/loader/loader.conf", "default slipway.conf\ntimeout 0\nconsole-mode keep\n"},
            {"/loader/entries/slipway.conf",
             "title Slipway\nlinux /vmlinuz\ninitrd /initrd.img\noptions " + cmdline + "\n"},
-           {"/syslinux.cfg", "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n"
-                             "  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND " + cmdline + "\n"}}) {
+           {"/syslinux.cfg",
+            "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n"
+            "  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND " +
+                cmdline + "\n"}}) {
     if (auto st = WriteFileAtomic(cfg + name, text); !st) return cleanup(std::move(st).error());
   }
   // mcopy -m keeps source mtimes: pin them to SOURCE_DATE_EPOCH.
@@ -274,10 +282,12 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
   std::vector<std::pair<std::string, std::string>> files = {{pinned(spec.kernel, "vmlinuz"), "::/vmlinuz"},
                                                             {pinned(spec.initrd, "initrd.img"), "::/initrd.img"}};
   if (spec.uefi) {
-    if (auto st = run({"mmd", img, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"}); !st) return cleanup(std::move(st).error());
+    if (auto st = run({"mmd", img, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"}); !st)
+      return cleanup(std::move(st).error());
     files.push_back({pinned(kSystemdBoot, "BOOTX64.EFI"), "::/EFI/BOOT/BOOTX64.EFI"});
     files.push_back({pinned(cfg + "/loader/loader.conf", "loader/loader.conf"), "::/loader/loader.conf"});
-    files.push_back({pinned(cfg + "/loader/entries/slipway.conf", "loader/entries/slipway.conf"), "::/loader/entries/slipway.conf"});
+    files.push_back({pinned(cfg + "/loader/entries/slipway.conf", "loader/entries/slipway.conf"),
+                     "::/loader/entries/slipway.conf"});
   }
   if (spec.bios) files.push_back({pinned(cfg + "/syslinux.cfg", "syslinux.cfg"), "::/syslinux.cfg"});
   for (const auto& [src, dst] : files) {

@@ -16,10 +16,10 @@ namespace slipway::builder {
 struct DiskBuild {
   uint64_t size_bytes = 4ull << 30;
   uint64_t esp_bytes = 128ull << 20;
-  std::string seed;               ///< identifiers derive from it (the definition hash)
-  long source_date_epoch = 0;     ///< every timestamp
-  std::string kernel;             ///< path of the kernel to boot
-  std::string initrd;             ///< path of its initramfs
+  std::string seed;                      ///< identifiers derive from it (the definition hash)
+  long source_date_epoch = 0;            ///< every timestamp
+  std::string kernel;                    ///< path of the kernel to boot
+  std::string initrd;                    ///< path of its initramfs
   std::vector<std::string> kernel_args;  ///< appended after root= and console=
   bool uefi = true;
   bool bios = true;

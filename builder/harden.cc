@@ -1,10 +1,11 @@
 // Hardening steps.
 #include "builder/harden.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <sys/stat.h>
 
 #include "common/atomic_file.h"
 #include "common/strings.h"
@@ -116,11 +117,14 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
       // Protocol numbers, not names: nft resolves names through /etc/protocols,
       // which a minbase Debian tree lacks (netbase is not installed).
       "    meta l4proto { 1, 58 } limit rate 10/second accept comment \"icmp, ipv6-icmp\"\n";
-  if (!def.hardening.open_tcp_ports.empty()) text += "    tcp dport { " + ports(def.hardening.open_tcp_ports) + " } accept\n";
-  if (!def.hardening.open_udp_ports.empty()) text += "    udp dport { " + ports(def.hardening.open_udp_ports) + " } accept\n";
+  if (!def.hardening.open_tcp_ports.empty())
+    text += "    tcp dport { " + ports(def.hardening.open_tcp_ports) + " } accept\n";
+  if (!def.hardening.open_udp_ports.empty())
+    text += "    udp dport { " + ports(def.hardening.open_udp_ports) + " } accept\n";
   if (def.hardening.allow_vrrp) text += "    ip protocol 112 accept comment \"vrrp\"\n";
-  text += "  }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"
-          "  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n";
+  text +=
+      "  }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"
+      "  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n";
   if (auto st = Write(root, "/etc/nftables.conf", text, 0755, rec); !st) return st;
   std::string wants = root + "/etc/systemd/system/sysinit.target.wants";
   std::error_code ec;
@@ -202,10 +206,10 @@ Status KernelCmdline(const std::string& root, const ImageDefinition&, HardeningR
 }
 
 Status MaskServices(const std::string& root, const ImageDefinition&, HardeningRecord* rec) {
-  static const char* kUnits[] = {"avahi-daemon.service", "avahi-daemon.socket", "cups.service", "cups.socket",
-                                 "bluetooth.service",   "ModemManager.service", "rpcbind.service", "rpcbind.socket",
-                                 "debug-shell.service", "ctrl-alt-del.target",  "nfs-server.service",
-                                 "telnet.socket",       "rsh.socket",           "tftp.socket"};
+  static const char* kUnits[] = {"avahi-daemon.service", "avahi-daemon.socket",  "cups.service",       "cups.socket",
+                                 "bluetooth.service",    "ModemManager.service", "rpcbind.service",    "rpcbind.socket",
+                                 "debug-shell.service",  "ctrl-alt-del.target",  "nfs-server.service", "telnet.socket",
+                                 "rsh.socket",           "tftp.socket"};
   std::error_code ec;
   fs::create_directories(root + "/etc/systemd/system", ec);
   for (const char* u : kUnits) {
@@ -231,18 +235,25 @@ Status Kubelet(const std::string& root, const ImageDefinition&, HardeningRecord*
 }  // namespace
 
 const std::vector<std::string>& HardenedKernelArgs() {
-  static const std::vector<std::string> kArgs = {
-      "slab_nomerge", "init_on_alloc=1", "init_on_free=1", "page_alloc.shuffle=1", "pti=on",
-      "randomize_kstack_offset=on", "vsyscall=none", "debugfs=off", "audit=1", "audit_backlog_limit=8192"};
+  static const std::vector<std::string> kArgs = {"slab_nomerge",   "init_on_alloc=1",
+                                                 "init_on_free=1", "page_alloc.shuffle=1",
+                                                 "pti=on",         "randomize_kstack_offset=on",
+                                                 "vsyscall=none",  "debugfs=off",
+                                                 "audit=1",        "audit_backlog_limit=8192"};
   return kArgs;
 }
 
 Result<std::vector<HardeningRecord>> Harden(const std::string& root, const ImageDefinition& def) {
   using StepFn = Status (*)(const std::string&, const ImageDefinition&, HardeningRecord*);
-  static const std::map<std::string, StepFn> kSteps = {
-      {"sysctl", Sysctl},         {"sshd", Sshd},     {"nftables", Nftables},          {"auditd", Auditd},
-      {"setuid", Setuid},         {"tmp-mount", TmpMount}, {"kernel-cmdline", KernelCmdline},
-      {"mask-services", MaskServices}, {"kubelet", Kubelet}};
+  static const std::map<std::string, StepFn> kSteps = {{"sysctl", Sysctl},
+                                                       {"sshd", Sshd},
+                                                       {"nftables", Nftables},
+                                                       {"auditd", Auditd},
+                                                       {"setuid", Setuid},
+                                                       {"tmp-mount", TmpMount},
+                                                       {"kernel-cmdline", KernelCmdline},
+                                                       {"mask-services", MaskServices},
+                                                       {"kubelet", Kubelet}};
   std::vector<HardeningRecord> out;
   for (const std::string& step : def.hardening.steps) {
     auto it = kSteps.find(step);

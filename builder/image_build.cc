@@ -1,14 +1,15 @@
 // Linux image builds.
 #include "builder/image_build.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 
 #include "builder/agent.h"
 #include "builder/disk.h"
@@ -41,7 +42,8 @@ std::string Newest(const std::string& tree, const std::string& prefix) {
 void PinTimes(const std::string& tree, long epoch) {
   timespec ts[2] = {{epoch, 0}, {epoch, 0}};
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
     ::utimensat(AT_FDCWD, it->path().c_str(), ts, AT_SYMLINK_NOFOLLOW);
   }
   ::utimensat(AT_FDCWD, tree.c_str(), ts, AT_SYMLINK_NOFOLLOW);
@@ -73,7 +75,8 @@ nlohmann::json Packages(const std::string& tree) {
 
 Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefinition& def, const BuildOptions& o) {
   if (def.role != "linux-node" && def.role != "loadbalancer") {
-    return Error::Input(def_file + ": role '" + def.role + "' is not built by 'slipway build image' yet (only "
+    return Error::Input(def_file + ": role '" + def.role +
+                        "' is not built by 'slipway build image' yet (only "
                         "linux-node and loadbalancer are; the Windows kit and the installer ISO are open work)");
   }
   auto started = std::chrono::steady_clock::now();
@@ -118,8 +121,9 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   // 4. Disk.
   std::string kernel = Newest(tree, "vmlinuz"), initrd = Newest(tree, "initrd.img");
   if (kernel.empty() || initrd.empty()) {
-    return fail(Error::Input("the rootfs has no /boot/vmlinuz* and /boot/initrd.img*; include linux-image-amd64 "
-                             "(and initramfs-tools) in [rootfs] packages"));
+    return fail(
+        Error::Input("the rootfs has no /boot/vmlinuz* and /boot/initrd.img*; include linux-image-amd64 "
+                     "(and initramfs-tools) in [rootfs] packages"));
   }
   kernel = fs::canonical(kernel, ec).string();
   initrd = fs::canonical(initrd, ec).string();
@@ -131,8 +135,8 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   spec.source_date_epoch = o.source_date_epoch;
   spec.kernel = kernel;
   spec.initrd = initrd;
-  bool hardened_cmdline = std::find(def.hardening.steps.begin(), def.hardening.steps.end(), "kernel-cmdline") !=
-                          def.hardening.steps.end();
+  bool hardened_cmdline =
+      std::find(def.hardening.steps.begin(), def.hardening.steps.end(), "kernel-cmdline") != def.hardening.steps.end();
   if (hardened_cmdline) spec.kernel_args = HardenedKernelArgs();
   spec.uefi = std::find(def.disk.boot.begin(), def.disk.boot.end(), "uefi") != def.disk.boot.end();
   spec.bios = std::find(def.disk.boot.begin(), def.disk.boot.end(), "bios") != def.disk.boot.end();
@@ -147,7 +151,8 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   std::thread hasher([&] { raw_sum = Sha256File(work + "/disk.raw"); });
   Status converted = Ok();
   if (want_qcow2) {
-    auto r = RunCommand({"qemu-img", "convert", "-f", "raw", "-O", "qcow2", work + "/disk.raw", work + "/disk.qcow2"}, {});
+    auto r =
+        RunCommand({"qemu-img", "convert", "-f", "raw", "-O", "qcow2", work + "/disk.raw", work + "/disk.qcow2"}, {});
     if (!r) converted = std::move(r).error();
   }
   hasher.join();

@@ -2,9 +2,8 @@
 // (raw + qcow2) -> manifest.json. Outputs appear only when complete.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "builder/image_definition.h"
 #include "common/error.h"

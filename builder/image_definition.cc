@@ -9,9 +9,8 @@
 namespace slipway::builder {
 
 const std::vector<std::string>& KnownHardeningSteps() {
-  static const std::vector<std::string> kSteps = {"sysctl",         "sshd",          "nftables", "auditd",
-                                                  "setuid",         "tmp-mount",     "kernel-cmdline",
-                                                  "mask-services",  "kubelet"};
+  static const std::vector<std::string> kSteps = {"sysctl",    "sshd",           "nftables",      "auditd", "setuid",
+                                                  "tmp-mount", "kernel-cmdline", "mask-services", "kubelet"};
   return kSteps;
 }
 
@@ -61,8 +60,10 @@ void ReadDisk(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
   check_list("formats", {"raw", "qcow2"}, &s.formats);
   check_list("boot", {"uefi", "bios"}, &s.boot);
   if (s.esp_mib * 1024 * 1024 >= s.size_gib * 1024LL * 1024 * 1024) {
-    r.ErrorAt("esp_mib", "'esp_mib' (" + std::to_string(s.esp_mib) + " MiB) leaves no room for the root file "
-                         "system in a " + std::to_string(s.size_gib) + " GiB disk");
+    r.ErrorAt("esp_mib", "'esp_mib' (" + std::to_string(s.esp_mib) +
+                             " MiB) leaves no room for the root file "
+                             "system in a " +
+                             std::to_string(s.size_gib) + " GiB disk");
   }
   r.Finish();
 }
@@ -88,7 +89,8 @@ void ReadHardening(const toml::table& t, ImageDefinition* d, Diagnostics* diags)
   s.allow_vrrp = r.Bool("allow_vrrp", Need::kOptional).value_or(false);
   s.setuid_allow = r.StringArray("setuid_allow", Need::kOptional).value_or(std::vector<std::string>{});
   for (const std::string& p : s.setuid_allow) {
-    if (p.empty() || p[0] != '/') r.ErrorAt("setuid_allow", "'setuid_allow' entry '" + p + "' must be an absolute path");
+    if (p.empty() || p[0] != '/')
+      r.ErrorAt("setuid_allow", "'setuid_allow' entry '" + p + "' must be an absolute path");
   }
   r.Finish();
 }
@@ -110,7 +112,9 @@ void ReadIso(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
   if (auto v = r.String("volume_id", Need::kOptional)) {
     bool ok = !v->empty() && v->size() <= 32;
     for (char c : *v) ok = ok && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
-    if (!ok) r.ErrorAt("volume_id", "'volume_id' '" + *v + "' must be 1 to 32 characters of A-Z, 0-9 and '_' (ISO9660 d-characters)");
+    if (!ok)
+      r.ErrorAt("volume_id",
+                "'volume_id' '" + *v + "' must be 1 to 32 characters of A-Z, 0-9 and '_' (ISO9660 d-characters)");
     s.volume_id = *v;
   }
   if (auto boot = r.StringArray("boot", Need::kOptional)) {

@@ -60,7 +60,8 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   const IsoSpec& iso = *def.iso;
   std::string kernel = NewestIn(o.boot_dir, "vmlinuz"), initrd = NewestIn(o.boot_dir, "initrd.img");
   if (kernel.empty() || initrd.empty()) {
-    return Error::Input("no vmlinuz* and initrd.img* in " + o.boot_dir + "; give the /boot folder of the installer rootfs");
+    return Error::Input("no vmlinuz* and initrd.img* in " + o.boot_dir +
+                        "; give the /boot folder of the installer rootfs");
   }
   std::string stage = o.out + ".stage";
   std::error_code ec;
@@ -72,7 +73,8 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   bool bios = std::find(iso.boot.begin(), iso.boot.end(), "bios") != iso.boot.end();
   bool uefi = std::find(iso.boot.begin(), iso.boot.end(), "uefi") != iso.boot.end();
   std::string cmdline = iso.kernel_cmdline;
-  for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{{kernel, "/boot/vmlinuz"}, {initrd, "/boot/initrd.img"}}) {
+  for (auto [src, dst] :
+       std::vector<std::pair<std::string, std::string>>{{kernel, "/boot/vmlinuz"}, {initrd, "/boot/initrd.img"}}) {
     if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
   }
   if (bios) {
@@ -81,8 +83,10 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
              {"/usr/lib/syslinux/modules/bios/ldlinux.c32", "/isolinux/ldlinux.c32"}}) {
       if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
     }
-    std::string cfg = "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n  KERNEL /boot/vmlinuz\n"
-                      "  APPEND initrd=/boot/initrd.img " + cmdline + "\n";
+    std::string cfg =
+        "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n  KERNEL /boot/vmlinuz\n"
+        "  APPEND initrd=/boot/initrd.img " +
+        cmdline + "\n";
     if (auto st = WriteFileAtomic(stage + "/isolinux/isolinux.cfg", cfg); !st) return fail(std::move(st).error());
   }
   if (uefi) {
@@ -95,9 +99,11 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
     }
     std::string esp = stage + "/boot/efi.img", cfg = stage + ".esp";
     fs::create_directories(cfg + "/loader/entries", ec);
-    if (auto st = WriteFileAtomic(cfg + "/loader/loader.conf", "default slipway.conf\ntimeout 0\n"); !st) return fail(std::move(st).error());
-    if (auto st = WriteFileAtomic(cfg + "/loader/entries/slipway.conf",
-                                  "title Slipway installer\nlinux /vmlinuz\ninitrd /initrd.img\noptions " + cmdline + "\n");
+    if (auto st = WriteFileAtomic(cfg + "/loader/loader.conf", "default slipway.conf\ntimeout 0\n"); !st)
+      return fail(std::move(st).error());
+    if (auto st =
+            WriteFileAtomic(cfg + "/loader/entries/slipway.conf",
+                            "title Slipway installer\nlinux /vmlinuz\ninitrd /initrd.img\noptions " + cmdline + "\n");
         !st) {
       return fail(std::move(st).error());
     }
@@ -113,8 +119,10 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
         {"mkfs.vfat", "-n", "SLIPWAYEFI", "-i", "5c1b0a7e", "--invariant", esp},
         {"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"}};
     for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
-             {"/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI"}, {kernel, "/vmlinuz"},
-             {initrd, "/initrd.img"}, {cfg + "/loader/loader.conf", "/loader/loader.conf"},
+             {"/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI"},
+             {kernel, "/vmlinuz"},
+             {initrd, "/initrd.img"},
+             {cfg + "/loader/loader.conf", "/loader/loader.conf"},
              {cfg + "/loader/entries/slipway.conf", "/loader/entries/slipway.conf"}}) {
       std::string pinned = cfg + "/pinned" + dst;
       if (auto st = PinnedCopy(src, pinned, o.source_date_epoch); !st) return fail(std::move(st).error());
@@ -127,7 +135,8 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
     fs::remove_all(cfg, ec);
   }
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
-           {o.data_dir + "/profiles", "/profiles"}, {o.data_dir + "/firmware/firmware.toml", "/firmware/firmware.toml"}}) {
+           {o.data_dir + "/profiles", "/profiles"},
+           {o.data_dir + "/firmware/firmware.toml", "/firmware/firmware.toml"}}) {
     if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
   }
   if (!o.answer.empty()) {

@@ -12,11 +12,11 @@
 namespace slipway::builder {
 
 struct IsoBuildOptions {
-  std::string out;          ///< the .iso to write
-  std::string boot_dir;     ///< holds vmlinuz* and initrd.img* (a rootfs's /boot)
-  std::string answer;       ///< copied to /slipway/answer.toml
-  std::string images_dir;   ///< copied to /slipway/images
-  std::string data_dir;     ///< holds profiles/ and firmware/
+  std::string out;         ///< the .iso to write
+  std::string boot_dir;    ///< holds vmlinuz* and initrd.img* (a rootfs's /boot)
+  std::string answer;      ///< copied to /slipway/answer.toml
+  std::string images_dir;  ///< copied to /slipway/images
+  std::string data_dir;    ///< holds profiles/ and firmware/
   long source_date_epoch = 0;
 };
 

@@ -1,14 +1,16 @@
 // ISO writing with libisofs.
 #include "builder/iso_writer.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <ctime>
-#include <fcntl.h>
 #include <filesystem>
 // No libburn here: libisofs then defines struct burn_source itself.
 #define LIBISOFS_WITHOUT_LIBBURN 1
 #include <libisofs/libisofs.h>
 #include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 

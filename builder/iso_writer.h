@@ -13,11 +13,11 @@ namespace slipway::builder {
 
 struct IsoOptions {
   std::string volume_id = "SLIPWAY";
-  std::string bios_boot;      ///< path inside the tree, e.g. "isolinux/isolinux.bin" ("" = no BIOS entry)
+  std::string bios_boot;  ///< path inside the tree, e.g. "isolinux/isolinux.bin" ("" = no BIOS entry)
   std::string boot_catalog = "isolinux/boot.cat";
-  std::string efi_image;      ///< path inside the tree, e.g. "boot/efi.img" ("" = no UEFI entry)
-  std::string isohybrid_mbr;  ///< host path of SYSLINUX's isohdpfx.bin ("" = not USB-bootable)
-  long source_date_epoch = 0; ///< every timestamp and the volume UUID
+  std::string efi_image;       ///< path inside the tree, e.g. "boot/efi.img" ("" = no UEFI entry)
+  std::string isohybrid_mbr;   ///< host path of SYSLINUX's isohdpfx.bin ("" = not USB-bootable)
+  long source_date_epoch = 0;  ///< every timestamp and the volume UUID
 };
 
 /// Writes the tree at `staging` as an ISO to `out` (temp name, fsync, rename).

@@ -1,13 +1,14 @@
 // Windows node kit.
 #include "builder/windows_kit.h"
 
-#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
 
 #include "common/atomic_file.h"
 #include "common/hash.h"
@@ -22,11 +23,16 @@ namespace {
 std::string Esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '&') o += "&amp;";
-    else if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '&')
+      o += "&amp;";
+    else if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -34,20 +40,44 @@ std::string Esc(const std::string& s) {
 // Commands run once in the specialize pass, in order (RunSynchronous).
 std::vector<std::pair<std::string, std::string>> HardeningCommands(const ImageDefinition& def) {
   std::vector<std::string> ports;
-  for (int64_t p : def.windows ? def.windows->open_tcp_ports : std::vector<int64_t>{}) ports.push_back(std::to_string(p));
+  for (int64_t p : def.windows ? def.windows->open_tcp_ports : std::vector<int64_t>{})
+    ports.push_back(std::to_string(p));
   if (std::find(ports.begin(), ports.end(), "22") == ports.end()) ports.push_back("22");
   std::string ps = "powershell -NoProfile -ExecutionPolicy Bypass -Command ";
   return {
-      {"SMBv1 off", ps + "\"Set-SmbServerConfiguration -EnableSMB1Protocol $false -Force; Disable-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -NoRestart\""},
-      {"LLMNR off", "reg add \"HKLM\\Software\\Policies\\Microsoft\\Windows NT\\DNSClient\" /v EnableMulticast /t REG_DWORD /d 0 /f"},
-      {"NetBIOS off", ps + "\"Get-CimInstance Win32_NetworkAdapterConfiguration -Filter 'IPEnabled=true' | Invoke-CimMethod -MethodName SetTcpipNetbios -Arguments @{TcpipNetbiosOptions=2}\""},
-      {"RDP off", "reg add \"HKLM\\System\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections /t REG_DWORD /d 1 /f"},
+      {"SMBv1 off", ps + "\"Set-SmbServerConfiguration -EnableSMB1Protocol $false -Force; "
+                         "Disable-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -NoRestart\""},
+      {"LLMNR off",
+       "reg add \"HKLM\\Software\\Policies\\Microsoft\\Windows NT\\DNSClient\" /v EnableMulticast /t REG_DWORD /d 0 "
+       "/f"},
+      {"NetBIOS off", ps + "\"Get-CimInstance Win32_NetworkAdapterConfiguration -Filter 'IPEnabled=true' | "
+                           "Invoke-CimMethod -MethodName SetTcpipNetbios -Arguments @{TcpipNetbiosOptions=2}\""},
+      {"RDP off",
+       "reg add \"HKLM\\System\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections /t REG_DWORD /d 1 "
+       "/f"},
       {"Defender on", ps + "\"Set-MpPreference -DisableRealtimeMonitoring $false -MAPSReporting Advanced\""},
-      {"TLS 1.2+ only", ps + "\"foreach ($p in 'SSL 2.0','SSL 3.0','TLS 1.0','TLS 1.1') { foreach ($s in 'Server','Client') { $k = \\\"HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\$p\\$s\\\"; New-Item $k -Force | Out-Null; Set-ItemProperty $k Enabled 0 -Type DWord; Set-ItemProperty $k DisabledByDefault 1 -Type DWord } }; foreach ($s in 'Server','Client') { $k = \\\"HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\$s\\\"; New-Item $k -Force | Out-Null; Set-ItemProperty $k Enabled 1 -Type DWord; Set-ItemProperty $k DisabledByDefault 0 -Type DWord }\""},
+      {"TLS 1.2+ only",
+       ps + "\"foreach ($p in 'SSL 2.0','SSL 3.0','TLS 1.0','TLS 1.1') { foreach ($s in 'Server','Client') { $k = "
+            "\\\"HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\$p\\$s\\\"; "
+            "New-Item $k -Force | Out-Null; Set-ItemProperty $k Enabled 0 -Type DWord; Set-ItemProperty $k "
+            "DisabledByDefault 1 -Type DWord } }; foreach ($s in 'Server','Client') { $k = "
+            "\\\"HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\$s\\\"; "
+            "New-Item $k -Force | Out-Null; Set-ItemProperty $k Enabled 1 -Type DWord; Set-ItemProperty $k "
+            "DisabledByDefault 0 -Type DWord }\""},
       {"Containers feature", ps + "\"Install-WindowsFeature -Name Containers\""},
-      {"OpenSSH server", ps + "\"Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0; Set-Service sshd -StartupType Automatic\""},
-      {"WinRM over HTTPS only", ps + "\"$c = New-SelfSignedCertificate -DnsName $env:COMPUTERNAME -CertStoreLocation Cert:\\LocalMachine\\My; Enable-PSRemoting -SkipNetworkProfileCheck -Force; Get-ChildItem WSMan:\\localhost\\Listener | Where-Object { $_.Keys -contains 'Transport=HTTP' } | Remove-Item -Recurse; New-Item WSMan:\\localhost\\Listener -Transport HTTPS -Address * -CertificateThumbprint $c.Thumbprint -Force\""},
-      {"Firewall on, node ports only", ps + "\"Set-NetFirewallProfile -All -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Allow; Get-NetFirewallRule | Where-Object { $_.Direction -eq 'Inbound' } | Disable-NetFirewallRule; New-NetFirewallRule -DisplayName 'Slipway node ports' -Direction Inbound -Protocol TCP -LocalPort " + Join(ports, ",") + " -Action Allow\""},
+      {"OpenSSH server", ps + "\"Add-WindowsCapability -Online -Name OpenSSH.Server~~~~0.0.1.0; Set-Service sshd "
+                              "-StartupType Automatic\""},
+      {"WinRM over HTTPS only",
+       ps + "\"$c = New-SelfSignedCertificate -DnsName $env:COMPUTERNAME -CertStoreLocation Cert:\\LocalMachine\\My; "
+            "Enable-PSRemoting -SkipNetworkProfileCheck -Force; Get-ChildItem WSMan:\\localhost\\Listener | "
+            "Where-Object { $_.Keys -contains 'Transport=HTTP' } | Remove-Item -Recurse; New-Item "
+            "WSMan:\\localhost\\Listener -Transport HTTPS -Address * -CertificateThumbprint $c.Thumbprint -Force\""},
+      {"Firewall on, node ports only",
+       ps +
+           "\"Set-NetFirewallProfile -All -Enabled True -DefaultInboundAction Block -DefaultOutboundAction Allow; "
+           "Get-NetFirewallRule | Where-Object { $_.Direction -eq 'Inbound' } | Disable-NetFirewallRule; "
+           "New-NetFirewallRule -DisplayName 'Slipway node ports' -Direction Inbound -Protocol TCP -LocalPort " +
+           Join(ports, ",") + " -Action Allow\""},
   };
 }
 
@@ -70,7 +100,8 @@ Result<std::string> CheckWindowsMedia(const std::string& path, int64_t min_mib) 
   bool udf = m == 16 && (avdp[0] | avdp[1] << 8) == 2 &&
              (avdp[12] | avdp[13] << 8 | avdp[14] << 16 | static_cast<uint32_t>(avdp[15]) << 24) == 256;
   if (!udf) {
-    return Error::Input("Windows media '" + path + "' is neither an install.wim (no MSWIM header) nor a UDF image "
+    return Error::Input("Windows media '" + path +
+                        "' is neither an install.wim (no MSWIM header) nor a UDF image "
                         "(no anchor volume descriptor at sector 256); Windows Server ISOs are UDF");
   }
   if (size < static_cast<uint64_t>(min_mib) << 20) {
@@ -89,42 +120,76 @@ std::string AutounattendXml(const ImageDefinition& def) {
             "</Order>\n          <Description>" + Esc(what) + "</Description>\n          <Path>" + Esc(cmd) +
             "</Path>\n        </RunSynchronousCommand>\n";
   }
-  const std::string arch = "processorArchitecture=\"amd64\" publicKeyToken=\"31bf3856ad364e35\" language=\"neutral\" "
-                           "versionScope=\"nonSxS\"";
+  const std::string arch =
+      "processorArchitecture=\"amd64\" publicKeyToken=\"31bf3856ad364e35\" language=\"neutral\" "
+      "versionScope=\"nonSxS\"";
   return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-         "<!-- Generated by slipway for " + Esc(def.name) + ". Secrets are filled in at apply time. -->\n"
-         "<unattend xmlns=\"urn:schemas-microsoft-com:unattend\" xmlns:wcm=\"http://schemas.microsoft.com/WMIConfig/2002/State\">\n"
+         "<!-- Generated by slipway for " +
+         Esc(def.name) +
+         ". Secrets are filled in at apply time. -->\n"
+         "<unattend xmlns=\"urn:schemas-microsoft-com:unattend\" "
+         "xmlns:wcm=\"http://schemas.microsoft.com/WMIConfig/2002/State\">\n"
          "  <settings pass=\"windowsPE\">\n"
-         "    <component name=\"Microsoft-Windows-International-Core-WinPE\" " + arch + ">\n"
-         "      <SetupUILanguage><UILanguage>" + Esc(w.locale) + "</UILanguage></SetupUILanguage>\n"
-         "      <InputLocale>" + Esc(w.locale) + "</InputLocale><SystemLocale>" + Esc(w.locale) + "</SystemLocale>\n"
-         "      <UILanguage>" + Esc(w.locale) + "</UILanguage><UserLocale>" + Esc(w.locale) + "</UserLocale>\n"
+         "    <component name=\"Microsoft-Windows-International-Core-WinPE\" " +
+         arch +
+         ">\n"
+         "      <SetupUILanguage><UILanguage>" +
+         Esc(w.locale) +
+         "</UILanguage></SetupUILanguage>\n"
+         "      <InputLocale>" +
+         Esc(w.locale) + "</InputLocale><SystemLocale>" + Esc(w.locale) +
+         "</SystemLocale>\n"
+         "      <UILanguage>" +
+         Esc(w.locale) + "</UILanguage><UserLocale>" + Esc(w.locale) +
+         "</UserLocale>\n"
          "    </component>\n"
-         "    <component name=\"Microsoft-Windows-Setup\" " + arch + ">\n"
+         "    <component name=\"Microsoft-Windows-Setup\" " +
+         arch +
+         ">\n"
          "      <DiskConfiguration>\n        <Disk wcm:action=\"add\">\n          <DiskID>0</DiskID>\n"
          "          <WillWipeDisk>true</WillWipeDisk>\n          <CreatePartitions>\n"
-         "            <CreatePartition wcm:action=\"add\"><Order>1</Order><Type>EFI</Type><Size>100</Size></CreatePartition>\n"
-         "            <CreatePartition wcm:action=\"add\"><Order>2</Order><Type>MSR</Type><Size>16</Size></CreatePartition>\n"
-         "            <CreatePartition wcm:action=\"add\"><Order>3</Order><Type>Primary</Type><Extend>true</Extend></CreatePartition>\n"
+         "            <CreatePartition "
+         "wcm:action=\"add\"><Order>1</Order><Type>EFI</Type><Size>100</Size></CreatePartition>\n"
+         "            <CreatePartition "
+         "wcm:action=\"add\"><Order>2</Order><Type>MSR</Type><Size>16</Size></CreatePartition>\n"
+         "            <CreatePartition "
+         "wcm:action=\"add\"><Order>3</Order><Type>Primary</Type><Extend>true</Extend></CreatePartition>\n"
          "          </CreatePartitions>\n          <ModifyPartitions>\n"
-         "            <ModifyPartition wcm:action=\"add\"><Order>1</Order><PartitionID>1</PartitionID><Format>FAT32</Format><Label>System</Label></ModifyPartition>\n"
-         "            <ModifyPartition wcm:action=\"add\"><Order>2</Order><PartitionID>3</PartitionID><Format>NTFS</Format><Label>Windows</Label><Letter>C</Letter></ModifyPartition>\n"
+         "            <ModifyPartition "
+         "wcm:action=\"add\"><Order>1</Order><PartitionID>1</PartitionID><Format>FAT32</Format><Label>System</Label></"
+         "ModifyPartition>\n"
+         "            <ModifyPartition "
+         "wcm:action=\"add\"><Order>2</Order><PartitionID>3</PartitionID><Format>NTFS</Format><Label>Windows</"
+         "Label><Letter>C</Letter></ModifyPartition>\n"
          "          </ModifyPartitions>\n        </Disk>\n      </DiskConfiguration>\n"
-         "      <ImageInstall>\n        <OSImage>\n          <InstallFrom><MetaData wcm:action=\"add\"><Key>/IMAGE/NAME</Key><Value>" +
-         Esc(w.edition) + "</Value></MetaData></InstallFrom>\n"
-         "          <InstallTo><DiskID>0</DiskID><PartitionID>3</PartitionID></InstallTo>\n        </OSImage>\n      </ImageInstall>\n"
-         "      <UserData><AcceptEula>true</AcceptEula><FullName>Slipway</FullName><Organization>Slipway</Organization></UserData>\n"
+         "      <ImageInstall>\n        <OSImage>\n          <InstallFrom><MetaData "
+         "wcm:action=\"add\"><Key>/IMAGE/NAME</Key><Value>" +
+         Esc(w.edition) +
+         "</Value></MetaData></InstallFrom>\n"
+         "          <InstallTo><DiskID>0</DiskID><PartitionID>3</PartitionID></InstallTo>\n        </OSImage>\n      "
+         "</ImageInstall>\n"
+         "      "
+         "<UserData><AcceptEula>true</AcceptEula><FullName>Slipway</FullName><Organization>Slipway</Organization></"
+         "UserData>\n"
          "    </component>\n  </settings>\n"
          "  <settings pass=\"specialize\">\n"
-         "    <component name=\"Microsoft-Windows-Shell-Setup\" " + arch + ">\n"
+         "    <component name=\"Microsoft-Windows-Shell-Setup\" " +
+         arch +
+         ">\n"
          "      <ComputerName>*</ComputerName>\n      <TimeZone>UTC</TimeZone>\n    </component>\n"
-         "    <component name=\"Microsoft-Windows-Deployment\" " + arch + ">\n      <RunSynchronous>\n" + cmds +
+         "    <component name=\"Microsoft-Windows-Deployment\" " +
+         arch + ">\n      <RunSynchronous>\n" + cmds +
          "      </RunSynchronous>\n    </component>\n  </settings>\n"
          "  <settings pass=\"oobeSystem\">\n"
-         "    <component name=\"Microsoft-Windows-Shell-Setup\" " + arch + ">\n"
-         "      <UserAccounts>\n        <AdministratorPassword>\n          <Value>{{secret:password/windows-admin}}</Value>\n"
+         "    <component name=\"Microsoft-Windows-Shell-Setup\" " +
+         arch +
+         ">\n"
+         "      <UserAccounts>\n        <AdministratorPassword>\n          "
+         "<Value>{{secret:password/windows-admin}}</Value>\n"
          "          <PlainText>true</PlainText>\n        </AdministratorPassword>\n      </UserAccounts>\n"
-         "      <OOBE><HideEULAPage>true</HideEULAPage><SkipMachineOOBE>true</SkipMachineOOBE><ProtectYourPC>1</ProtectYourPC></OOBE>\n"
+         "      "
+         "<OOBE><HideEULAPage>true</HideEULAPage><SkipMachineOOBE>true</SkipMachineOOBE><ProtectYourPC>1</"
+         "ProtectYourPC></OOBE>\n"
          "      <FirstLogonCommands>\n        <SynchronousCommand wcm:action=\"add\"><Order>1</Order>"
          "<CommandLine>powershell -NoProfile -ExecutionPolicy Bypass -File D:\\slipway\\firstboot.ps1</CommandLine>"
          "<Description>Slipway: install containerd and kubelet, join the cluster</Description></SynchronousCommand>\n"
@@ -135,7 +200,8 @@ std::string FirstBootScript(const std::vector<Artifact>& artifacts) {
   std::string s =
       "# Generated by slipway: first boot of a Windows node.\n"
       "$ErrorActionPreference = 'Stop'\n"
-      "$bundle = (Get-Volume | Where-Object FileSystemLabel -eq 'SLIPWAYART' | Select-Object -First 1).DriveLetter + ':\\'\n"
+      "$bundle = (Get-Volume | Where-Object FileSystemLabel -eq 'SLIPWAYART' | Select-Object -First 1).DriveLetter + "
+      "':\\'\n"
       "$expected = @{\n";
   for (const Artifact& a : artifacts) s += "  '" + a.name + "' = '" + a.sha256 + "'\n";
   s += "}\n"

@@ -24,7 +24,7 @@ Result<std::string> CheckWindowsMedia(const std::string& path, int64_t min_mib);
 std::string AutounattendXml(const ImageDefinition& def);
 
 struct Artifact {
-  std::string name;    ///< file name in the bundle (containerd.zip, kubelet.exe, ...)
+  std::string name;  ///< file name in the bundle (containerd.zip, kubelet.exe, ...)
   std::string sha256;
 };
 

@@ -1,9 +1,10 @@
 // slipway apply / destroy.
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
@@ -46,7 +47,9 @@ constexpr const char* kDestroyHelp =
     "Objects it did not create are left alone.\n";
 
 // libvirt needs absolute paths for pools and images.
-std::string Absolute(const std::string& p) { return p.empty() ? p : std::filesystem::absolute(p).lexically_normal().string(); }
+std::string Absolute(const std::string& p) {
+  return p.empty() ? p : std::filesystem::absolute(p).lexically_normal().string();
+}
 
 std::string Bar(size_t n, size_t total) {
   const size_t width = 30;
@@ -58,8 +61,9 @@ installer::EventSink Printer(Io io, bool json) {
   bool tty = ::isatty(STDOUT_FILENO) && !json;
   return [io, json, tty](const installer::StepEvent& e) {
     if (json) {
-      io.out << nlohmann::json{{"event", "step"},   {"n", e.n},           {"total", e.total},
-                               {"action", e.action}, {"kind", e.step.kind}, {"name", e.step.name},
+      io.out << nlohmann::json{{"event", "step"},           {"n", e.n},
+                               {"total", e.total},          {"action", e.action},
+                               {"kind", e.step.kind},       {"name", e.step.name},
                                {"cluster", e.step.cluster}, {"detail", e.detail}}
                     .dump()
              << std::endl;
@@ -79,8 +83,14 @@ installer::EventSink Printer(Io io, bool json) {
 }  // namespace
 
 int RunApply(std::span<char* const> argv, Io io) {
-  auto args = Args::Parse(argv, {{"help"}, {"connect", true}, {"state", true}, {"storage-root", true},
-                                 {"images", true}, {"domain-type", true}, {"yes"}, {"json"}});
+  auto args = Args::Parse(argv, {{"help"},
+                                 {"connect", true},
+                                 {"state", true},
+                                 {"storage-root", true},
+                                 {"images", true},
+                                 {"domain-type", true},
+                                 {"yes"},
+                                 {"json"}});
   if (!args) return UsageError("apply", args.error(), kApplyHelp, io);
   if (args->Has("help")) {
     io.out << kApplyHelp;
@@ -109,7 +119,11 @@ int RunApply(std::span<char* const> argv, Io io) {
   bool json = args->Has("json");
   auto announce = [&](const installer::ApplySummary& s) {
     if (json) {
-      io.out << nlohmann::json{{"event", "plan"}, {"create", s.to_create}, {"change", s.to_change}, {"destroy", s.to_destroy}}.dump()
+      io.out << nlohmann::json{{"event", "plan"},
+                               {"create", s.to_create},
+                               {"change", s.to_change},
+                               {"destroy", s.to_destroy}}
+                    .dump()
              << std::endl;
     } else {
       io.out << "apply to " << uri << ": " << s.to_create << " to create, " << s.to_change << " to change, "
@@ -119,7 +133,12 @@ int RunApply(std::span<char* const> argv, Io io) {
   auto sum = installer::Apply(*plan, **hv, o, Printer(io, json), announce);
   if (!sum) return ReportError("apply", sum.error(), io);
   if (json) {
-    io.out << nlohmann::json{{"event", "done"}, {"created", sum->created}, {"kept", sum->kept}, {"destroyed", sum->destroyed}, {"notes", sum->notes}}.dump()
+    io.out << nlohmann::json{{"event", "done"},
+                             {"created", sum->created},
+                             {"kept", sum->kept},
+                             {"destroyed", sum->destroyed},
+                             {"notes", sum->notes}}
+                  .dump()
            << std::endl;
   } else {
     for (const std::string& n : sum->notes) io.out << "note: " << n << "\n";
@@ -129,8 +148,9 @@ int RunApply(std::span<char* const> argv, Io io) {
 }
 
 int RunDestroy(std::span<char* const> argv, Io io) {
-  auto args = Args::Parse(argv, {{"help"}, {"connect", true}, {"state", true}, {"storage-root", true},
-                                 {"cluster", true}, {"all"}, {"json"}});
+  auto args = Args::Parse(
+      argv,
+      {{"help"}, {"connect", true}, {"state", true}, {"storage-root", true}, {"cluster", true}, {"all"}, {"json"}});
   if (!args) return UsageError("destroy", args.error(), kDestroyHelp, io);
   if (args->Has("help")) {
     io.out << kDestroyHelp;

@@ -59,12 +59,13 @@ int RunHarden(std::span<char* const> argv, Io io) {
 int RunIso(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"help"}, {"out", true}, {"boot", true}, {"answer", true}, {"images", true}});
   if (!args || args->positionals().size() != 1 || !args->Has("out") || !args->Has("boot")) {
-    return UsageError("build iso", args ? Error::Input("give images/installer.toml, --out FILE.iso and --boot DIR") : args.error(),
-                      "usage: slipway build iso images/installer.toml --out slipway.iso --boot DIR [--answer FLEET.toml]"
-                      " [--images DIR]\n\nDIR holds the installer's vmlinuz* and initrd.img*. Writes an ISO9660 image"
-                      " (Rock Ridge, Joliet) with El Torito BIOS (ISOLINUX) and UEFI (systemd-boot ESP) entries and an"
-                      " isohybrid MBR/GPT, with libisofs.\n",
-                      io);
+    return UsageError(
+        "build iso", args ? Error::Input("give images/installer.toml, --out FILE.iso and --boot DIR") : args.error(),
+        "usage: slipway build iso images/installer.toml --out slipway.iso --boot DIR [--answer FLEET.toml]"
+        " [--images DIR]\n\nDIR holds the installer's vmlinuz* and initrd.img*. Writes an ISO9660 image"
+        " (Rock Ridge, Joliet) with El Torito BIOS (ISOLINUX) and UEFI (systemd-boot ESP) entries and an"
+        " isohybrid MBR/GPT, with libisofs.\n",
+        io);
   }
   std::string file = args->positionals()[0];
   auto def = LoadDefinition(file, io);
@@ -95,8 +96,9 @@ int RunBuild(std::span<char* const> argv, Io io) {
     return UsageError("build", Error::Input("'build " + what + "' is not built yet; only 'build image' is"), kBuildHelp,
                       io);
   }
-  auto args = Args::Parse(argv.subspan(1), {{"help"}, {"out", true}, {"rootfs", true}, {"cache", true},
-                                            {"windows-media", true}, {"artifacts", true}});
+  auto args = Args::Parse(
+      argv.subspan(1),
+      {{"help"}, {"out", true}, {"rootfs", true}, {"cache", true}, {"windows-media", true}, {"artifacts", true}});
   if (!args) return UsageError("build image", args.error(), kBuildHelp, io);
   if (args->Has("help")) {
     io.out << kBuildHelp;
@@ -110,8 +112,9 @@ int RunBuild(std::span<char* const> argv, Io io) {
   if (!def) return 2;
   if (def->role == "windows-node") {
     if (!args->Has("windows-media")) {
-      return UsageError("build image", Error::Input("a windows-node image needs --windows-media PATH (a Windows Server "
-                                                    "ISO or install.wim you supply)"),
+      return UsageError("build image",
+                        Error::Input("a windows-node image needs --windows-media PATH (a Windows Server "
+                                     "ISO or install.wim you supply)"),
                         kBuildHelp, io);
     }
     auto st = builder::BuildWindowsKit(*def, args->Get("windows-media"), args->Get("artifacts"), args->Get("out"));

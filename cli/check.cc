@@ -92,8 +92,8 @@ class Checker {
     if (const toml::node* k = table->get("kind")) {
       auto v = k->value<std::string>();
       if (!k->is_string() || std::find(kKinds.begin(), kKinds.end(), *v) == kKinds.end()) {
-        d.Error(PosOf(*k, file), "'kind' must be one of " + QuoteList(kKinds) +
-                                     (v ? DidYouMeanSuffix(*v, kKinds) : std::string()));
+        d.Error(PosOf(*k, file),
+                "'kind' must be one of " + QuoteList(kKinds) + (v ? DidYouMeanSuffix(*v, kKinds) : std::string()));
         report_->files.push_back(checked);
         return;
       }

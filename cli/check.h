@@ -12,9 +12,9 @@ namespace slipway::cli {
 /// One file that was checked.
 struct CheckedFile {
   std::string file;
-  std::string kind;     ///< "vm-sizes", "hardware-profile", "cluster", "fleet", "firmware", "image", "" if unknown
-  std::string summary;  ///< "prod: 3 control planes, 2 LBs, 2 pools"
-  bool implied = false; ///< loaded only to resolve references
+  std::string kind;      ///< "vm-sizes", "hardware-profile", "cluster", "fleet", "firmware", "image", "" if unknown
+  std::string summary;   ///< "prod: 3 control planes, 2 LBs, 2 pools"
+  bool implied = false;  ///< loaded only to resolve references
 };
 
 struct CheckReport {

@@ -37,10 +37,11 @@ int Check(const Args& args, Io io) {
     profiles = p.filename() == "fleet" ? p.parent_path().string() : DataDir() + "/profiles";
   }
   Diagnostics scratch;
-  installer::Catalog catalog =
-      installer::LoadProfileTree(profiles, fs::path(profiles).parent_path().string() + "/firmware/firmware.toml", &scratch);
+  installer::Catalog catalog = installer::LoadProfileTree(
+      profiles, fs::path(profiles).parent_path().string() + "/firmware/firmware.toml", &scratch);
   if (!catalog.firmware) {
-    catalog.firmware = installer::LoadProfileTree(DataDir() + "/profiles", DataDir() + "/firmware/firmware.toml", &scratch).firmware;
+    catalog.firmware =
+        installer::LoadProfileTree(DataDir() + "/profiles", DataDir() + "/firmware/firmware.toml", &scratch).firmware;
   }
   if (auto t = LoadTomlFile(file, &scratch)) {
     installer::Fleet fleet;
@@ -54,8 +55,8 @@ int Check(const Args& args, Io io) {
     io.out << j.dump(2) << "\n";
   } else {
     for (const Diagnostic& d : report.diags.items()) io.err << RenderDiagnostic(d) << "\n";
-    io.out << file << ": " << (report.diags.HasErrors() ? std::to_string(report.diags.ErrorCount()) + " error(s)" : "ok")
-           << "\n";
+    io.out << file << ": "
+           << (report.diags.HasErrors() ? std::to_string(report.diags.ErrorCount()) + " error(s)" : "ok") << "\n";
   }
   return report.diags.HasErrors() ? 2 : 0;
 }
@@ -66,7 +67,8 @@ int Report(const Args& args, Io io) {
     const std::string& p = args.positionals()[i];
     std::error_code ec;
     if (fs::is_directory(p)) {
-      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
         if (it->path().filename() == "report.json") files.push_back(it->path().string());
       }
     } else {

@@ -68,15 +68,17 @@ void PrintReport(const installer::HardwareReport& r, std::ostream& out) {
       << Show(r.firmware.secure_boot, [](bool v) { return std::string(v ? "on" : "off"); }) << ", TPM "
       << (r.firmware.tpm_present ? ShowStr(r.firmware.tpm_version) : std::string("none")) << "\n";
 
-  std::vector<std::vector<std::string>> disks = {{"NAME", "SIZE", "TRANSPORT", "MEDIA", "RM", "MODEL", "SERIAL", "USE"}};
+  std::vector<std::vector<std::string>> disks = {
+      {"NAME", "SIZE", "TRANSPORT", "MEDIA", "RM", "MODEL", "SERIAL", "USE"}};
   for (const auto& d : r.disks) {
     std::string problem = installer::DataDiskProblem(d);
     disks.push_back({d.name, Show(d.size_bytes, Bytes), d.transport,
                      Show(d.rotational, [](bool v) { return std::string(v ? "hdd" : "ssd"); }),
                      Show(d.removable, [](bool v) { return std::string(v ? "yes" : "no"); }),
                      d.model.ok() ? *d.model : "-", d.serial.ok() ? *d.serial : "-",
-                     d.boot_medium ? "BOOT MEDIUM (" + d.boot_reason + ")"
-                                   : problem.empty() ? "data candidate" : "not for data: " + problem});
+                     d.boot_medium     ? "BOOT MEDIUM (" + d.boot_reason + ")"
+                     : problem.empty() ? "data candidate"
+                                       : "not for data: " + problem});
   }
   out << "Disks        " << (r.disks.empty() ? "none\n" : Table(disks, ind));
   std::vector<std::vector<std::string>> nics = {{"NAME", "KIND", "MAC", "DRIVER", "SPEED", "LINK"}};
@@ -100,8 +102,8 @@ void PrintReport(const installer::HardwareReport& r, std::ostream& out) {
                     v.writable ? "rw" : "READ-ONLY", v.id, v.source});
   }
   out << "CSVs         "
-      << (r.csvs.empty() ? "none (looked for mounts under /ClusterStorage/ and " + Join(installer::SharedFsTypes(), ", ") +
-                               " mounts; name others with --csv PATH)\n"
+      << (r.csvs.empty() ? "none (looked for mounts under /ClusterStorage/ and " +
+                               Join(installer::SharedFsTypes(), ", ") + " mounts; name others with --csv PATH)\n"
                          : Table(csvs, ind));
 }
 

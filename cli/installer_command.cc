@@ -1,18 +1,19 @@
 // slipway-installer: the first-boot service (Type=notify). It tells systemd
 // READY=1 once started, STATUS= on every phase and step, STOPPING=1 at the
 // end, and prints the same lines and the final report on its console.
-#include <filesystem>
-#include <iostream>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/args.h"
+#include "common/strings.h"
 #include "installer/dbus_service.h"
 #include "installer/install_run.h"
 #include "installer/match.h"
-#include "common/strings.h"
 
 namespace slipway::cli {
 
@@ -39,9 +40,18 @@ constexpr const char* kInstallerHelp =
 }  // namespace
 
 int RunInstaller(std::span<char* const> argv, Io io) {
-  auto args = Args::Parse(argv, {{"help"}, {"answer", true}, {"sysroot", true}, {"state", true}, {"connect", true},
-                                 {"storage-root", true}, {"fs-usage", true}, {"images", true},
-                                 {"skip-check", true, true}, {"bus", true}, {"wait"}, {"linger", true}});
+  auto args = Args::Parse(argv, {{"help"},
+                                 {"answer", true},
+                                 {"sysroot", true},
+                                 {"state", true},
+                                 {"connect", true},
+                                 {"storage-root", true},
+                                 {"fs-usage", true},
+                                 {"images", true},
+                                 {"skip-check", true, true},
+                                 {"bus", true},
+                                 {"wait"},
+                                 {"linger", true}});
   if (!args) return UsageError("installer", args.error(), kInstallerHelp, io);
   if (args->Has("help")) {
     io.out << kInstallerHelp;
@@ -78,7 +88,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
       io.out << "\nNo answer file was found. Hardware profiles for this host:\n";
       for (size_t i = 0; i < profiles.size(); ++i) {
         const auto& m = profiles[i];
-        io.out << "  " << i + 1 << ") " << m.profile->name << std::string(14 - std::min<size_t>(13, m.profile->name.size()), ' ')
+        io.out << "  " << i + 1 << ") " << m.profile->name
+               << std::string(14 - std::min<size_t>(13, m.profile->name.size()), ' ')
                << (m.fits ? "fits" : "does not fit: " + Join(installer::Lacks(m), "; ")) << "\n";
       }
       std::string line;
@@ -103,8 +114,10 @@ int RunInstaller(std::span<char* const> argv, Io io) {
         for (const std::string& w : Split(std::string(Trim(line)), ' ')) {
           if (w.empty()) continue;
           size_t n = std::strtoul(w.c_str(), nullptr, 10);
-          if (n < 1 || n > clusters.size()) ok = false;
-          else choice.clusters.push_back(clusters[n - 1]);
+          if (n < 1 || n > clusters.size())
+            ok = false;
+          else
+            choice.clusters.push_back(clusters[n - 1]);
         }
         if (ok) break;
         io.out << "use numbers from 1 to " << clusters.size() << "\n";
@@ -134,8 +147,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   }
   const auto& r = outcome.report;
   io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
-         << "host:     " << r.value("host_name", std::string("?")) << " (" << r.value("matched_by", std::string("not matched"))
-         << ")\n"
+         << "host:     " << r.value("host_name", std::string("?")) << " ("
+         << r.value("matched_by", std::string("not matched")) << ")\n"
          << "profile:  " << r.value("profile", std::string("-")) << "\n";
   for (const auto& p : r["phases"]) {
     io.out << "  " << (p.value("ok", false) ? "OK    " : "FAILED") << "  " << p["name"].get<std::string>() << "  "

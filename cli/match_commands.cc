@@ -20,9 +20,14 @@ std::string Where(const SourcePos& p) {
 }
 
 nlohmann::json RuleJson(const RuleResult& r) {
-  return {{"check", r.name},         {"host", r.measured},   {"threshold", r.threshold},
-          {"state", r.state == CheckState::kPass ? "pass" : r.state == CheckState::kFail ? "fail" : "skipped"},
-          {"detail", r.detail},      {"threshold_from", Where(r.source)}};
+  return {{"check", r.name},
+          {"host", r.measured},
+          {"threshold", r.threshold},
+          {"state", r.state == CheckState::kPass   ? "pass"
+                    : r.state == CheckState::kFail ? "fail"
+                                                   : "skipped"},
+          {"detail", r.detail},
+          {"threshold_from", Where(r.source)}};
 }
 
 void PrintRules(const std::vector<RuleResult>& rules, std::ostream& out, bool preflight) {
@@ -38,8 +43,8 @@ void PrintRules(const std::vector<RuleResult>& rules, std::ostream& out, bool pr
   for (const RuleResult& r : rules) {
     std::string state(installer::StateName(r.state));
     if (preflight) {
-      out << "  " << pad(state, ws) << pad(r.name, wn) << "host: " << pad(r.measured, wm) << "needs: "
-          << pad(r.threshold, wt) << "(" << Where(r.source) << ")\n";
+      out << "  " << pad(state, ws) << pad(r.name, wn) << "host: " << pad(r.measured, wm)
+          << "needs: " << pad(r.threshold, wt) << "(" << Where(r.source) << ")\n";
       if (!r.detail.empty()) out << std::string(ws + 4, ' ') << r.detail << "\n";
     } else {
       out << "  " << pad(r.name, wn) << pad(r.measured, wm) << pad(r.threshold, wt)
@@ -98,15 +103,16 @@ int RunMatch(std::span<char* const> argv, Io io) {
     for (const auto& m : matches) {
       nlohmann::json rules = nlohmann::json::array();
       for (const RuleResult& r : m.rules) rules.push_back(RuleJson(r));
-      j["profiles"].push_back({{"name", m.profile->name}, {"file", m.profile->file}, {"fits", m.fits}, {"rules", rules}});
+      j["profiles"].push_back(
+          {{"name", m.profile->name}, {"file", m.profile->file}, {"fits", m.fits}, {"rules", rules}});
     }
     j["best"] = any ? matches[0].profile->name : "";
     io.out << j.dump(2) << "\n";
   } else {
     io.out << "Host: " << HostLine(*host) << "\n";
     for (const auto& m : matches) {
-      io.out << "\nprofile '" << m.profile->name << "' (" << m.profile->file << "): "
-             << (m.fits ? "FITS" : "does not fit, " + std::to_string(m.failed) + " check(s) fail") << "\n";
+      io.out << "\nprofile '" << m.profile->name << "' (" << m.profile->file
+             << "): " << (m.fits ? "FITS" : "does not fit, " + std::to_string(m.failed) + " check(s) fail") << "\n";
       PrintRules(m.rules, io.out, false);
     }
     std::vector<std::string> fitting;
@@ -128,13 +134,15 @@ int RunMatch(std::span<char* const> argv, Io io) {
 }
 
 int RunPreflight(std::span<char* const> argv, Io io) {
-  auto args = Args::Parse(argv, HostFlags({{"json"}, {"profiles", true}, {"profile", true}, {"skip-check", true, true}}));
+  auto args =
+      Args::Parse(argv, HostFlags({{"json"}, {"profiles", true}, {"profile", true}, {"skip-check", true, true}}));
   if (!args) return UsageError("preflight", args.error(), kPreflightHelp, io);
   if (args->Has("help")) {
     io.out << kPreflightHelp;
     return 0;
   }
-  if (!args->Has("profile")) return UsageError("preflight", Error::Input("--profile NAME is required"), kPreflightHelp, io);
+  if (!args->Has("profile"))
+    return UsageError("preflight", Error::Input("--profile NAME is required"), kPreflightHelp, io);
   auto skips = args->GetAll("skip-check");
   for (const std::string& s : skips) {
     const auto& names = installer::CheckNames();
@@ -152,11 +160,11 @@ int RunPreflight(std::span<char* const> argv, Io io) {
   std::string name = args->Get("profile");
   const installer::HardwareProfile* profile = catalog->FindHardware(name);
   if (!profile) {
-    return ReportError("preflight",
-                       Error::Input("unknown hardware profile '" + name + "'" +
-                                    DidYouMeanSuffix(name, catalog->HardwareNames()) + "; known: " +
-                                    QuoteList(catalog->HardwareNames(), " and ")),
-                       io);
+    return ReportError(
+        "preflight",
+        Error::Input("unknown hardware profile '" + name + "'" + DidYouMeanSuffix(name, catalog->HardwareNames()) +
+                     "; known: " + QuoteList(catalog->HardwareNames(), " and ")),
+        io);
   }
   auto rules = installer::EvaluateRules(host->report, *profile, skips);
   size_t failed = 0, skipped = 0;
@@ -177,8 +185,8 @@ int RunPreflight(std::span<char* const> argv, Io io) {
   if (args->Has("json")) {
     nlohmann::json checks = nlohmann::json::array();
     for (const RuleResult& r : rules) checks.push_back(RuleJson(r));
-    io.out << nlohmann::json{{"host", host->origin}, {"profile", name},     {"checks", checks},
-                             {"failed", failed},      {"skipped", skipped}, {"suggestion", suggestion}}
+    io.out << nlohmann::json{{"host", host->origin}, {"profile", name},    {"checks", checks},
+                             {"failed", failed},     {"skipped", skipped}, {"suggestion", suggestion}}
                   .dump(2)
            << "\n";
   } else {

@@ -57,21 +57,24 @@ void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
   std::vector<installer::PlanCsv> by_path = p.csvs;
   std::sort(by_path.begin(), by_path.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   for (const auto& c : by_path) {
-    out << "  " << c.path << "  " << Gib(c.allocated_bytes) << " of " << Gib(c.free_bytes) << " free planned  ("
-        << c.id << ")\n";
+    out << "  " << c.path << "  " << Gib(c.allocated_bytes) << " of " << Gib(c.free_bytes) << " free planned  (" << c.id
+        << ")\n";
   }
   std::map<std::string, std::string> csv_path;
   for (const auto& c : p.csvs) csv_path[c.id] = c.path;
   for (const auto& c : p.clusters) {
-    out << "\nCluster " << c.name << " (" << c.kind << (c.kubernetes_version.empty() ? "" : ", Kubernetes " + c.kubernetes_version)
-        << "), API VIP " << c.api_vip << (c.lb_ha ? ", keepalived VRRP" : "") << "\n";
+    out << "\nCluster " << c.name << " (" << c.kind
+        << (c.kubernetes_version.empty() ? "" : ", Kubernetes " + c.kubernetes_version) << "), API VIP " << c.api_vip
+        << (c.lb_ha ? ", keepalived VRRP" : "") << "\n";
     size_t wn = 4, ws = 4;
     for (const std::string& id : c.vms) {
       const auto* vm = p.FindVm(id);
       wn = std::max(wn, vm->name.size());
       ws = std::max(ws, vm->size.size());
     }
-    auto pad = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' ') + "  "; };
+    auto pad = [](const std::string& s, size_t w) {
+      return s + std::string(w > s.size() ? w - s.size() : 0, ' ') + "  ";
+    };
     out << "  " << pad("VM", wn) << pad("ROLE", 13) << pad("SIZE", ws) << pad("vCPU", 4) << pad("MEM", 7)
         << pad("IP", 15) << pad("FIRMWARE", 11) << "DISKS\n";
     for (const std::string& id : c.vms) {
@@ -120,8 +123,10 @@ int RunPlanDiff(std::span<char* const> argv, Io io) {
 
 int RunPlan(std::span<char* const> argv, Io io) {
   if (!argv.empty() && std::string_view(argv[0]) == "diff") return RunPlanDiff(argv.subspan(1), io);
-  auto args = Args::Parse(argv, HostFlags({{"json"}, {"explain"}, {"out", true}, {"profiles", true},
-                                           {"profile", true}, {"cluster", true, true}}));
+  auto args = Args::Parse(
+      argv,
+      HostFlags(
+          {{"json"}, {"explain"}, {"out", true}, {"profiles", true}, {"profile", true}, {"cluster", true, true}}));
   if (!args) return UsageError("plan", args.error(), kPlanHelp, io);
   if (args->Has("help")) {
     io.out << kPlanHelp;
@@ -164,8 +169,8 @@ int RunPlan(std::span<char* const> argv, Io io) {
     if (!in.profile) {
       return ReportError("plan",
                          Error::Input("unknown hardware profile '" + profile_name + "'" +
-                                      DidYouMeanSuffix(profile_name, catalog->HardwareNames()) + "; known: " +
-                                      QuoteList(catalog->HardwareNames(), " and ")),
+                                      DidYouMeanSuffix(profile_name, catalog->HardwareNames()) +
+                                      "; known: " + QuoteList(catalog->HardwareNames(), " and ")),
                          io);
     }
   }
@@ -195,14 +200,16 @@ int RunLb(std::span<char* const> argv, Io io) {
     }
     return UsageError("lb", Error::Input("the only lb command is 'render'"), kLbHelp, io);
   }
-  auto args = Args::Parse(argv.subspan(1), {{"help"}, {"plan", true}, {"cluster", true}, {"services", true}, {"out", true}});
+  auto args =
+      Args::Parse(argv.subspan(1), {{"help"}, {"plan", true}, {"cluster", true}, {"services", true}, {"out", true}});
   if (!args) return UsageError("lb render", args.error(), kLbHelp, io);
   if (args->Has("help")) {
     io.out << kLbHelp;
     return 0;
   }
   for (const char* f : {"plan", "cluster", "services"}) {
-    if (!args->Has(f)) return UsageError("lb render", Error::Input(std::string("--") + f + " is required"), kLbHelp, io);
+    if (!args->Has(f))
+      return UsageError("lb render", Error::Input(std::string("--") + f + " is required"), kLbHelp, io);
   }
   auto plan = installer::LoadPlan(args->Get("plan"));
   if (!plan) return ReportError("lb render", plan.error(), io);

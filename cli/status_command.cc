@@ -1,11 +1,12 @@
 // slipway status: reads the installer's D-Bus API.
+#include <systemd/sd-bus.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <systemd/sd-bus.h>
 #include <thread>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
@@ -30,8 +31,10 @@ Result<Snapshot> Read(sd_bus* bus) {
   const char* kDest = "org.slipway.Installer1";
   const char* kPath = "/org/slipway/Installer1";
   sd_bus_error err = SD_BUS_ERROR_NULL;
-  for (auto [name, out] : {std::pair<const char*, std::string*>{"Phase", &s.phase}, {"CurrentStep", &s.step},
-                           {"Profile", &s.profile}, {"HostId", &s.host}}) {
+  for (auto [name, out] : {std::pair<const char*, std::string*>{"Phase", &s.phase},
+                           {"CurrentStep", &s.step},
+                           {"Profile", &s.profile},
+                           {"HostId", &s.host}}) {
     char* v = nullptr;
     if (sd_bus_get_property_string(bus, kDest, kPath, kDest, name, &err, &v) < 0) {
       std::string msg = err.message ? err.message : "unknown error";
@@ -80,11 +83,16 @@ int RunStatus(std::span<char* const> argv, Io io) {
     if (line != last) {
       last = line;
       if (args->Has("json")) {
-        io.out << nlohmann::json{{"phase", s->phase}, {"progress", s->progress}, {"step", s->step},
-                                 {"profile", s->profile}, {"host_id", s->host}}.dump()
+        io.out << nlohmann::json{{"phase", s->phase},
+                                 {"progress", s->progress},
+                                 {"step", s->step},
+                                 {"profile", s->profile},
+                                 {"host_id", s->host}}
+                      .dump()
                << std::endl;
       } else {
-        std::string bar = "[" + std::string(s->progress * 30 / 100, '=') + std::string(30 - s->progress * 30 / 100, ' ') + "]";
+        std::string bar =
+            "[" + std::string(s->progress * 30 / 100, '=') + std::string(30 - s->progress * 30 / 100, ' ') + "]";
         io.out << (tty ? bar + " " : "") << s->progress << "%  " << s->phase << (s->step.empty() ? "" : "  " + s->step)
                << std::endl;
       }

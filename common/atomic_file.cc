@@ -1,12 +1,13 @@
 // Atomic write: temp + fsync + rename + fsync(dir).
 #include "common/atomic_file.h"
 
-#include <cerrno>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
 
 namespace slipway {
 

@@ -3,8 +3,9 @@
 // file or the new one, never a torn one.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "common/error.h"
 

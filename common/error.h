@@ -25,9 +25,7 @@ class Error {
  public:
   static Error Runtime(std::string message) { return Error(ExitCode::kRuntime, std::move(message)); }
   static Error Input(std::string message) { return Error(ExitCode::kInput, std::move(message)); }
-  static Error HostUnsuitable(std::string message) {
-    return Error(ExitCode::kHostUnsuitable, std::move(message));
-  }
+  static Error HostUnsuitable(std::string message) { return Error(ExitCode::kHostUnsuitable, std::move(message)); }
   /// An OS error: "`what` `path`: strerror(errno)".
   static Error Errno(std::string_view what, std::string_view path, int errnum);
 
@@ -57,7 +55,7 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -1,11 +1,12 @@
 // SHA-256 via OpenSSL's EVP interface.
 #include "common/hash.h"
 
-#include <cerrno>
 #include <fcntl.h>
-#include <memory>
 #include <openssl/evp.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <memory>
 
 namespace slipway {
 

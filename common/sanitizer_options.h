@@ -4,7 +4,5 @@
 #pragma once
 
 #if defined(__SANITIZE_ADDRESS__) && defined(SLIPWAY_ASAN_SUPPRESSIONS)
-extern "C" const char* __asan_default_options() {
-  return "suppressions=" SLIPWAY_ASAN_SUPPRESSIONS ":detect_leaks=1";
-}
+extern "C" const char* __asan_default_options() { return "suppressions=" SLIPWAY_ASAN_SUPPRESSIONS ":detect_leaks=1"; }
 #endif

@@ -1,13 +1,14 @@
 // Subprocess runner (fork + execvp, both outputs through pipes and poll).
 #include "common/subprocess.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include "common/strings.h"
 

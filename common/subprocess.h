@@ -12,7 +12,7 @@
 namespace slipway {
 
 struct RunOptions {
-  std::string create_dir;                 ///< created (with parents) before running
+  std::string create_dir;  ///< created (with parents) before running
   std::string cwd;
   std::map<std::string, std::string> env;  ///< added to the environment
   bool allow_failure = false;              ///< return the result even when exit != 0

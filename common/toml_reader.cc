@@ -13,9 +13,7 @@ namespace slipway {
 
 namespace {
 
-std::string Describe(std::string_view where) {
-  return where.empty() ? std::string() : " in " + std::string(where);
-}
+std::string Describe(std::string_view where) { return where.empty() ? std::string() : " in " + std::string(where); }
 
 std::string FormatNumber(double v) {
   std::ostringstream ss;
@@ -52,16 +50,26 @@ SourcePos PosOf(const toml::node& node, const std::string& file) {
 
 std::string TomlTypeName(toml::node_type type) {
   switch (type) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -166,8 +174,8 @@ std::optional<std::vector<std::string>> TableReader::StringArray(std::string_vie
   bool ok = true;
   for (const toml::node& item : *arr) {
     if (!item.is_string()) {
-      diags_->Error(PosOf(item, file_), "items of '" + std::string(key) + "' must be strings, not " +
-                                            TomlTypeName(item.type()));
+      diags_->Error(PosOf(item, file_),
+                    "items of '" + std::string(key) + "' must be strings, not " + TomlTypeName(item.type()));
       ok = false;
       continue;
     }
@@ -189,15 +197,15 @@ std::optional<std::vector<int64_t>> TableReader::IntArray(std::string_view key, 
   bool ok = true;
   for (const toml::node& item : *arr) {
     if (!item.is_integer()) {
-      diags_->Error(PosOf(item, file_), "items of '" + std::string(key) + "' must be integers, not " +
-                                            TomlTypeName(item.type()));
+      diags_->Error(PosOf(item, file_),
+                    "items of '" + std::string(key) + "' must be integers, not " + TomlTypeName(item.type()));
       ok = false;
       continue;
     }
     int64_t v = item.as_integer()->get();
     if (v < min || v > max) {
-      diags_->Error(PosOf(item, file_), "item " + std::to_string(v) + " of '" + std::string(key) +
-                                            "' must be from " + std::to_string(min) + " to " + std::to_string(max));
+      diags_->Error(PosOf(item, file_), "item " + std::to_string(v) + " of '" + std::string(key) + "' must be from " +
+                                            std::to_string(min) + " to " + std::to_string(max));
       ok = false;
       continue;
     }
@@ -230,8 +238,8 @@ std::optional<std::map<std::string, std::string>> TableReader::StringMap(std::st
   bool ok = true;
   for (const auto& [k, v] : *t) {
     if (!v.is_string()) {
-      diags_->Error(PosOf(v, file_), "values of '" + std::string(key) + "' must be strings; '" +
-                                         std::string(k.str()) + "' is " + TomlTypeName(v.type()));
+      diags_->Error(PosOf(v, file_), "values of '" + std::string(key) + "' must be strings; '" + std::string(k.str()) +
+                                         "' is " + TomlTypeName(v.type()));
       ok = false;
       continue;
     }
@@ -262,8 +270,8 @@ std::vector<const toml::table*> TableReader::TableArray(std::string_view key, Ne
     if (const toml::table* t = item.as_table()) {
       out.push_back(t);
     } else {
-      diags_->Error(PosOf(item, file_), "items of '" + std::string(key) + "' must be tables, not " +
-                                            TomlTypeName(item.type()));
+      diags_->Error(PosOf(item, file_),
+                    "items of '" + std::string(key) + "' must be tables, not " + TomlTypeName(item.type()));
     }
   }
   return out;

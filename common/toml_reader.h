@@ -4,13 +4,13 @@
 // file with three mistakes yields three errors.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "common/diagnostics.h"
 

@@ -7,12 +7,23 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -42,8 +53,7 @@ std::string FeaturesXml(const FirmwareXmlInput& f) {
 
 std::string TpmXml(const FirmwareXmlInput& f) {
   if (f.tpm.empty()) return "";
-  return "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='" + XmlEscape(f.tpm) +
-         "'/>\n    </tpm>\n";
+  return "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='" + XmlEscape(f.tpm) + "'/>\n    </tpm>\n";
 }
 
 }  // namespace slipway::firmware

@@ -8,7 +8,7 @@
 namespace slipway::firmware {
 
 struct FirmwareXmlInput {
-  std::string mode;  ///< "bios" or "uefi"
+  std::string mode;     ///< "bios" or "uefi"
   std::string machine;  ///< "pc" or "q35"
   std::string loader;
   std::string nvram_template;

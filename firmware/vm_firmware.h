@@ -16,13 +16,13 @@ enum class BootMode { kBios, kUefi };
 
 /// One firmware choice a VM can boot with.
 struct VmFirmware {
-  std::string name;             ///< "bios", "uefi", "uefi-secure"
+  std::string name;  ///< "bios", "uefi", "uefi-secure"
   BootMode mode = BootMode::kBios;
-  std::string machine;          ///< QEMU machine type: "pc" or "q35"
-  std::string loader;           ///< OVMF code path (UEFI only)
-  std::string nvram_template;   ///< OVMF vars template (UEFI only)
+  std::string machine;         ///< QEMU machine type: "pc" or "q35"
+  std::string loader;          ///< OVMF code path (UEFI only)
+  std::string nvram_template;  ///< OVMF vars template (UEFI only)
   bool secure_boot = false;
-  std::string tpm_version;      ///< "" (none) or "2.0"
+  std::string tpm_version;  ///< "" (none) or "2.0"
   SourcePos pos;
 };
 

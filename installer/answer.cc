@@ -61,8 +61,8 @@ Result<AnswerFile> FindAnswerFile(const Sysroot& s, const std::string& explicit_
   // 2. The boot medium.
   if (auto mi = s.Read("/proc/self/mountinfo")) {
     for (const MountEntry& m : ParseMountInfo(*mi)) {
-      for (const char* medium : {"/run/live/medium", "/run/initramfs/live", "/lib/live/mount/medium", "/cdrom",
-                                 "/run/slipway/medium"}) {
+      for (const char* medium :
+           {"/run/live/medium", "/run/initramfs/live", "/lib/live/mount/medium", "/cdrom", "/run/slipway/medium"}) {
         if (m.mount_point != medium) continue;
         std::string path = m.mount_point + "/slipway/answer.toml";
         if (auto text = s.Read(path)) return AnswerFile{*text, "boot medium " + path, path};
@@ -155,7 +155,8 @@ void CheckFleetFits(const Fleet& fleet, const Catalog& catalog, Diagnostics* dia
       c.id = "csv-min-" + std::to_string(i);
       c.path = "/ClusterStorage/Volume" + std::to_string(i + 1);
       c.writable = true;
-      c.free_bytes = Probed<uint64_t>::Known((static_cast<uint64_t>(std::max<int64_t>(p->match.min_csv_free_gib, 1)) << 30) / csvs);
+      c.free_bytes = Probed<uint64_t>::Known(
+          (static_cast<uint64_t>(std::max<int64_t>(p->match.min_csv_free_gib, 1)) << 30) / csvs);
       r.csvs.push_back(c);
     }
     PlanInputs in;
@@ -166,12 +167,11 @@ void CheckFleetFits(const Fleet& fleet, const Catalog& catalog, Diagnostics* dia
     in.firmware = &*catalog.firmware;
     auto plan = MakePlan(in);
     if (!plan) {
-      diags->Error(entry.pos, "host '" + entry.name + "': clusters " + QuoteList(h.clusters, " and ") +
-                                  " do not fit profile '" + p->name + "' at its minimum (" +
-                                  std::to_string(p->match.min_cores) + " cores, " +
-                                  std::to_string(p->match.min_memory_gib) + " GiB, " +
-                                  std::to_string(p->match.min_csv_free_gib) + " GiB of CSV space): " +
-                                  plan.error().message());
+      diags->Error(entry.pos,
+                   "host '" + entry.name + "': clusters " + QuoteList(h.clusters, " and ") + " do not fit profile '" +
+                       p->name + "' at its minimum (" + std::to_string(p->match.min_cores) + " cores, " +
+                       std::to_string(p->match.min_memory_gib) + " GiB, " + std::to_string(p->match.min_csv_free_gib) +
+                       " GiB of CSV space): " + plan.error().message());
     }
   }
 }

@@ -28,8 +28,8 @@ struct AnswerFile {
 Result<AnswerFile> FindAnswerFile(const Sysroot& sysroot, const std::string& explicit_path);
 
 struct MatchedHost {
-  FleetHost host;           ///< the entry with [defaults] applied under it
-  std::string matched_by;   ///< "MAC 52:54:00:12:34:01", "serial X", "SMBIOS UUID Y"
+  FleetHost host;          ///< the entry with [defaults] applied under it
+  std::string matched_by;  ///< "MAC 52:54:00:12:34:01", "serial X", "SMBIOS UUID Y"
 };
 
 /// Finds this host's entry. No match: kHostUnsuitable, listing the host's

@@ -113,7 +113,8 @@ void ReadNodePools(TableReader& top, ClusterProfile* c, Diagnostics* diags) {
     int64_t workers = 0;
     for (const NodePool& p : c->node_pools) workers += p.count;
     if (workers == 0) {
-      diags->Error(top.ValuePos("node_pool"), "the node pools have no workers (every 'count' is 0); give one pool count >= 1");
+      diags->Error(top.ValuePos("node_pool"),
+                   "the node pools have no workers (every 'count' is 0); give one pool count >= 1");
     }
   }
 }
@@ -158,8 +159,8 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
   for (size_t i = 0; i < 3; ++i) {
     for (size_t j = i + 1; j < 3; ++j) {
       if (spaces[i].cidr && spaces[j].cidr && spaces[i].cidr->Range().Overlaps(spaces[j].cidr->Range())) {
-        r.ErrorAt(spaces[j].key, "'" + std::string(spaces[j].key) + "' " + spaces[j].cidr->ToString() +
-                                     " overlaps '" + spaces[i].key + "' " + spaces[i].cidr->ToString());
+        r.ErrorAt(spaces[j].key, "'" + std::string(spaces[j].key) + "' " + spaces[j].cidr->ToString() + " overlaps '" +
+                                     spaces[i].key + "' " + spaces[i].cidr->ToString());
       }
     }
   }
@@ -181,7 +182,8 @@ void ReadStorage(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
   c->storage_class = ReadDnsName(r, "class_name", Need::kRequired).value_or("");
   if (auto csvs = r.StringArray("csvs", Need::kOptional)) {
     for (const std::string& p : *csvs) {
-      if (p.empty() || p[0] != '/') r.ErrorAt("csvs", "CSV path '" + p + "' must be absolute (like /ClusterStorage/Volume1)");
+      if (p.empty() || p[0] != '/')
+        r.ErrorAt("csvs", "CSV path '" + p + "' must be absolute (like /ClusterStorage/Volume1)");
     }
     c->storage_csvs = *csvs;
   }
@@ -196,14 +198,14 @@ void CrossCheck(ClusterProfile* c, Diagnostics* diags) {
   const bool cidr = c->positions.count("network.node_cidr") > 0;
   const bool pool = c->positions.count("network.node_ip_pool") > 0;
   if (vip && cidr && !n.node_cidr.Range().Contains(c->vip_pool)) {
-    diags->Error(c->positions["load_balancer.vip_pool"], "'vip_pool' " + c->vip_pool.ToString() +
-                                                             " is not inside [network] node_cidr " +
-                                                             n.node_cidr.ToString());
+    diags->Error(
+        c->positions["load_balancer.vip_pool"],
+        "'vip_pool' " + c->vip_pool.ToString() + " is not inside [network] node_cidr " + n.node_cidr.ToString());
   }
   if (vip && pool && c->vip_pool.Overlaps(n.node_ip_pool)) {
-    diags->Error(c->positions["load_balancer.vip_pool"], "'vip_pool' " + c->vip_pool.ToString() +
-                                                             " overlaps [network] node_ip_pool " +
-                                                             n.node_ip_pool.ToString());
+    diags->Error(
+        c->positions["load_balancer.vip_pool"],
+        "'vip_pool' " + c->vip_pool.ToString() + " overlaps [network] node_ip_pool " + n.node_ip_pool.ToString());
   }
   int64_t needed = c->TotalVms();
   if (pool && static_cast<int64_t>(n.node_ip_pool.Size()) < needed) {
@@ -215,8 +217,8 @@ void CrossCheck(ClusterProfile* c, Diagnostics* diags) {
 
 }  // namespace
 
-std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const std::string& file,
-                                                 Diagnostics* diags, ClusterProfile* partial) {
+std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const std::string& file, Diagnostics* diags,
+                                                 ClusterProfile* partial) {
   size_t errors_before = diags->ErrorCount();
   ClusterProfile c;
   c.file = file;
@@ -225,9 +227,10 @@ std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const 
   c.name = ReadDnsName(top, "name", Need::kRequired).value_or("");
   if (auto v = top.String("kubernetes_version", Need::kRequired)) {
     if (!IsVersion(*v)) {
-      std::string hint = (!v->empty() && (*v)[0] == 'v' && IsVersion(v->substr(1))) ? " (write '" + v->substr(1) + "')"
-                                                                                     : "";
-      top.ErrorAt("kubernetes_version", "'kubernetes_version' '" + *v + "' is not MAJOR.MINOR.PATCH like 1.28.5" + hint);
+      std::string hint =
+          (!v->empty() && (*v)[0] == 'v' && IsVersion(v->substr(1))) ? " (write '" + v->substr(1) + "')" : "";
+      top.ErrorAt("kubernetes_version",
+                  "'kubernetes_version' '" + *v + "' is not MAJOR.MINOR.PATCH like 1.28.5" + hint);
     } else {
       c.kubernetes_version = *v;
     }

@@ -1,13 +1,14 @@
 // sd-bus service.
 #include "installer/dbus_service.h"
 
+#include <systemd/sd-bus.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <mutex>
-#include <systemd/sd-bus.h>
-#include <cstring>
 #include <thread>
 
 #include "common/atomic_file.h"
@@ -38,7 +39,10 @@ int GetString(sd_bus*, const char*, const char*, const char* property, sd_bus_me
   auto* s = static_cast<State*>(data);
   std::lock_guard<std::mutex> lock(s->mu);
   std::string p = property;
-  const std::string& v = p == "Phase" ? s->phase : p == "CurrentStep" ? s->step : p == "Profile" ? s->profile : s->host_id;
+  const std::string& v = p == "Phase"         ? s->phase
+                         : p == "CurrentStep" ? s->step
+                         : p == "Profile"     ? s->profile
+                                              : s->host_id;
   return sd_bus_message_append(reply, "s", v.c_str());
 }
 
@@ -100,20 +104,19 @@ int Cancel(sd_bus_message* m, void* data, sd_bus_error* err) {
   return sd_bus_reply_method_return(m, "");
 }
 
-const sd_bus_vtable kVtable[] = {
-    SD_BUS_VTABLE_START(0),
-    SD_BUS_PROPERTY("Phase", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Progress", "u", GetProgress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("CurrentStep", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Profile", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("HostId", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_METHOD("GetReport", "", "s", GetReport, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD("GetPlan", "", "s", GetPlan, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD("Start", "s", "", Start, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD("Cancel", "", "", Cancel, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_SIGNAL("PhaseChanged", "s", 0),
-    SD_BUS_SIGNAL("StepFinished", "sbs", 0),
-    SD_BUS_VTABLE_END};
+const sd_bus_vtable kVtable[] = {SD_BUS_VTABLE_START(0),
+                                 SD_BUS_PROPERTY("Phase", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                                 SD_BUS_PROPERTY("Progress", "u", GetProgress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                                 SD_BUS_PROPERTY("CurrentStep", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                                 SD_BUS_PROPERTY("Profile", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                                 SD_BUS_PROPERTY("HostId", "s", GetString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                                 SD_BUS_METHOD("GetReport", "", "s", GetReport, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 SD_BUS_METHOD("GetPlan", "", "s", GetPlan, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 SD_BUS_METHOD("Start", "s", "", Start, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 SD_BUS_METHOD("Cancel", "", "", Cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 SD_BUS_SIGNAL("PhaseChanged", "s", 0),
+                                 SD_BUS_SIGNAL("StepFinished", "sbs", 0),
+                                 SD_BUS_VTABLE_END};
 
 Result<sd_bus*> Connect(const std::string& address) {
   sd_bus* bus = nullptr;
@@ -136,7 +139,8 @@ Result<sd_bus*> Connect(const std::string& address) {
 
 }  // namespace
 
-Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const ServiceOptions& o, const InstallSink& console) {
+Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const ServiceOptions& o,
+                                      const InstallSink& console) {
   auto connected = Connect(o.bus_address);
   if (!connected) return std::move(connected).error();
   sd_bus* bus = *connected;

@@ -13,7 +13,7 @@
 namespace slipway::installer {
 
 struct ServiceOptions {
-  std::string bus_address;  ///< "" = the system bus
+  std::string bus_address;      ///< "" = the system bus
   bool wait_for_start = false;  ///< run only when a client calls Start
   int linger_seconds = 0;       ///< keep serving this long after the run ends
 };

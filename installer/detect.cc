@@ -1,11 +1,12 @@
 // Hardware detection from sysfs, procfs, DMI, efivars and mountinfo.
 #include "installer/detect.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <set>
-#include <sys/statvfs.h>
 
 #include "common/atomic_file.h"
 #include "common/strings.h"
@@ -145,7 +146,8 @@ Probed<uint64_t> DetectMemory(const Sysroot& s) {
     if (k != "MemTotal") continue;
     auto parts = Split(v, ' ');
     auto kib = ToInt(parts[0]);
-    if (kib && parts.size() == 2 && parts[1] == "kB") return Probed<uint64_t>::Known(static_cast<uint64_t>(*kib) * 1024);
+    if (kib && parts.size() == 2 && parts[1] == "kB")
+      return Probed<uint64_t>::Known(static_cast<uint64_t>(*kib) * 1024);
     return Probed<uint64_t>::Unknown("/proc/meminfo MemTotal is '" + v + "', not 'N kB'");
   }
   return Probed<uint64_t>::Unknown("/proc/meminfo has no MemTotal line");
@@ -211,8 +213,14 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
 // Marks the disk whose device (or a partition of it) backs the boot medium:
 // a live medium mount if there is one, else the root file system.
 void MarkBootMedium(const std::vector<MountEntry>& mounts, std::vector<Disk>* disks) {
-  static const char* kMediumMounts[] = {"/run/live/medium", "/run/initramfs/live", "/lib/live/mount/medium",
-                                        "/cdrom", "/run/slipway/medium", "/", "/boot/efi", "/boot"};
+  static const char* kMediumMounts[] = {"/run/live/medium",
+                                        "/run/initramfs/live",
+                                        "/lib/live/mount/medium",
+                                        "/cdrom",
+                                        "/run/slipway/medium",
+                                        "/",
+                                        "/boot/efi",
+                                        "/boot"};
   for (const char* mp : kMediumMounts) {
     const MountEntry* m = nullptr;
     for (const MountEntry& e : mounts) {
@@ -261,9 +269,9 @@ std::vector<Nic> DetectNics(const Sysroot& s) {
     }
     n.operstate = s.ReadLine(base + "/operstate").ok() ? *s.ReadLine(base + "/operstate") : "unknown";
     auto carrier = ReadFlag(s, base + "/carrier");
-    n.link = carrier.ok() ? carrier
-                          : Probed<bool>::Unknown("carrier not readable (interface is " + n.operstate + "): " +
-                                                  carrier.unknown);
+    n.link = carrier.ok()
+                 ? carrier
+                 : Probed<bool>::Unknown("carrier not readable (interface is " + n.operstate + "): " + carrier.unknown);
     auto speed = ReadInt(s, base + "/speed");
     if (speed.ok() && *speed > 0) {
       n.speed_mbps = speed;
@@ -380,8 +388,8 @@ Csv MakeCsv(const Sysroot& s, const FsUsageSource& usage, const MountEntry& m, c
 }  // namespace
 
 const std::vector<std::string>& SharedFsTypes() {
-  static const std::vector<std::string> kTypes = {"ocfs2", "gfs2", "nfs", "nfs4", "cephfs", "ceph", "glusterfs",
-                                                  "fuse.glusterfs"};
+  static const std::vector<std::string> kTypes = {"ocfs2",  "gfs2", "nfs",       "nfs4",
+                                                  "cephfs", "ceph", "glusterfs", "fuse.glusterfs"};
   return kTypes;
 }
 
@@ -400,8 +408,7 @@ Result<std::unique_ptr<RecordedFsUsage>> RecordedFsUsage::Load(const std::string
   try {
     const nlohmann::json doc = nlohmann::json::parse(*text);
     for (auto it = doc.begin(); it != doc.end(); ++it) {
-      out->usage_[it.key()] =
-          FsUsage{it->at("size_bytes").get<uint64_t>(), it->at("free_bytes").get<uint64_t>()};
+      out->usage_[it.key()] = FsUsage{it->at("size_bytes").get<uint64_t>(), it->at("free_bytes").get<uint64_t>()};
     }
   } catch (const nlohmann::json::exception& e) {
     return Error::Input(json_file + ": not a file-system usage record: " + e.what());

@@ -1,11 +1,12 @@
 // The executor.
 #include "installer/executor.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <sys/stat.h>
 
 #include "common/atomic_file.h"
 #include "common/hash.h"
@@ -54,7 +55,8 @@ std::string VolumeXml(const std::string& name, uint64_t capacity, const std::str
                   std::to_string(capacity) + "</capacity>\n  <target>\n    <format type='" + format +
                   "'/>\n    <permissions><mode>0600</mode></permissions>\n  </target>\n";
   if (!backing.empty()) {
-    x += "  <backingStore>\n    <path>" + XmlEscape(backing) + "</path>\n    <format type='qcow2'/>\n  </backingStore>\n";
+    x += "  <backingStore>\n    <path>" + XmlEscape(backing) +
+         "</path>\n    <format type='qcow2'/>\n  </backingStore>\n";
   }
   return x + "</volume>\n";
 }
@@ -82,7 +84,11 @@ struct Owned {
   Status Save(const std::string& file) const {
     nlohmann::json j = nlohmann::json::array();
     for (const Step& s : steps) {
-      j.push_back({{"id", s.id}, {"kind", s.kind}, {"name", s.name}, {"pool", s.pool}, {"cluster", s.cluster},
+      j.push_back({{"id", s.id},
+                   {"kind", s.kind},
+                   {"name", s.name},
+                   {"pool", s.pool},
+                   {"cluster", s.cluster},
                    {"plan_id", s.plan_id}});
     }
     return WriteFileAtomic(file, j.dump(1) + "\n", 0600);
@@ -123,10 +129,12 @@ class Executor {
     if (s.kind == "pool") {
       ObjectState st = hv_.Pool(s.name);
       if (!st.exists) return Status2::kMissing;
-      if (UuidOf(st.xml) != NameUuid(s.plan_id)) return Drift(why, "storage pool " + s.name + " exists with another UUID");
+      if (UuidOf(st.xml) != NameUuid(s.plan_id))
+        return Drift(why, "storage pool " + s.name + " exists with another UUID");
       std::string want = Root() + pools_.at(s.plan_id)->path;
       if (Field(st.xml, "<path>", "</path>") != want) {
-        return Drift(why, "storage pool " + s.name + " points at " + Field(st.xml, "<path>", "</path>") + ", not " + want);
+        return Drift(why,
+                     "storage pool " + s.name + " points at " + Field(st.xml, "<path>", "</path>") + ", not " + want);
       }
       return st.active ? Status2::kOk : Status2::kIncomplete;
     }
@@ -138,7 +146,9 @@ class Executor {
       if (s.kind == "volume") {
         uint64_t want = DiskOf(s).size_bytes;
         std::string cap = Field(st.xml, "<capacity unit='bytes'>", "</capacity>");
-        if (cap != std::to_string(want)) return Drift(why, "volume " + s.pool + "/" + s.name + " has capacity " + cap + ", the plan says " + std::to_string(want));
+        if (cap != std::to_string(want))
+          return Drift(why, "volume " + s.pool + "/" + s.name + " has capacity " + cap + ", the plan says " +
+                                std::to_string(want));
       }
       if (s.kind == "seed" && journal != "done") return Status2::kIncomplete;
       return Status2::kOk;
@@ -147,7 +157,8 @@ class Executor {
       ObjectState st = hv_.Domain(s.name);
       if (!st.exists) return Status2::kMissing;
       if (UuidOf(st.xml) != vms_.at(s.plan_id)->uuid) {
-        return Drift(why, "domain " + s.name + " exists with UUID " + UuidOf(st.xml) + ", not Slipway's " + vms_.at(s.plan_id)->uuid);
+        return Drift(why, "domain " + s.name + " exists with UUID " + UuidOf(st.xml) + ", not Slipway's " +
+                              vms_.at(s.plan_id)->uuid);
       }
       return Status2::kOk;
     }
@@ -343,7 +354,8 @@ std::vector<Step> PlanSteps(const Plan& plan) {
       for (const PlanDisk& d : vm->disks) {
         out.push_back({"volume:" + d.id, "volume", d.name, pool_name[d.pool_id], c.name, d.id});
       }
-      out.push_back({"seed:" + vm->id, "seed", vm->name + "-seed.iso", pool_name[vm->disks[0].pool_id], c.name, vm->id});
+      out.push_back(
+          {"seed:" + vm->id, "seed", vm->name + "-seed.iso", pool_name[vm->disks[0].pool_id], c.name, vm->id});
       out.push_back({"domain:" + vm->id, "domain", vm->name, "", c.name, vm->id});
       out.push_back({"start:" + vm->id, "start", vm->name, "", c.name, vm->id});
     }
@@ -354,21 +366,21 @@ std::vector<Step> PlanSteps(const Plan& plan) {
 std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& domain_type,
                       const std::vector<std::string>& disk_paths, const std::string& seed_path,
                       const std::string& console_log, const std::string& nvram_path) {
-  firmware::FirmwareXmlInput fw{vm.firmware.mode,           vm.firmware.machine, vm.firmware.loader,
-                                vm.firmware.nvram_template, nvram_path,          vm.firmware.secure_boot,
-                                vm.firmware.tpm};
+  firmware::FirmwareXmlInput fw{
+      vm.firmware.mode, vm.firmware.machine,     vm.firmware.loader, vm.firmware.nvram_template,
+      nvram_path,       vm.firmware.secure_boot, vm.firmware.tpm};
   std::string net_name;
   for (const PlanNetwork& n : plan.networks) {
     if (n.id == vm.nics[0].network_id) net_name = n.name;
   }
-  std::string x = "<domain type='" + domain_type + "'>\n  <name>" + XmlEscape(vm.name) + "</name>\n  <uuid>" +
-                  vm.uuid + "</uuid>\n  <metadata>\n    <slipway:vm xmlns:slipway='" + kMetaNs + "' id='" +
-                  XmlEscape(vm.id) + "' cluster='" + XmlEscape(vm.cluster) + "' role='" + vm.role +
-                  "'/>\n  </metadata>\n  <memory unit='MiB'>" + std::to_string(vm.memory_mib) +
-                  "</memory>\n  <vcpu>" + std::to_string(vm.vcpus) + "</vcpu>\n" + firmware::OsXml(fw, domain_type) +
-                  firmware::FeaturesXml(fw) +
-                  "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
-                  "  <devices>\n";
+  std::string x =
+      "<domain type='" + domain_type + "'>\n  <name>" + XmlEscape(vm.name) + "</name>\n  <uuid>" + vm.uuid +
+      "</uuid>\n  <metadata>\n    <slipway:vm xmlns:slipway='" + kMetaNs + "' id='" + XmlEscape(vm.id) + "' cluster='" +
+      XmlEscape(vm.cluster) + "' role='" + vm.role + "'/>\n  </metadata>\n  <memory unit='MiB'>" +
+      std::to_string(vm.memory_mib) + "</memory>\n  <vcpu>" + std::to_string(vm.vcpus) + "</vcpu>\n" +
+      firmware::OsXml(fw, domain_type) + firmware::FeaturesXml(fw) +
+      "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
+      "  <devices>\n";
   const char* letters = "abcdefghij";
   for (size_t i = 0; i < disk_paths.size() && i < 10; ++i) {
     x += "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='" +
@@ -450,7 +462,8 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
   // Record ownership before creating anything, so a crash leaks nothing.
   for (const Step& s : steps) owned->Add(s);
   if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-  if (auto st = WriteFileAtomic(options.state_dir + "/applied-plan.json", nlohmann::json(plan).dump(1) + "\n", 0600); !st) {
+  if (auto st = WriteFileAtomic(options.state_dir + "/applied-plan.json", nlohmann::json(plan).dump(1) + "\n", 0600);
+      !st) {
     return std::move(st).error();
   }
 
@@ -472,7 +485,7 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
     std::string note;
     if (auto st = ex.Run(s, states[i], &note); !st) {
       return std::move(st).error().Context("step " + std::to_string(n + 1) + "/" + std::to_string(total) + " (" +
-                                            s.kind + " " + s.name + ")");
+                                           s.kind + " " + s.name + ")");
     }
     if (s.kind != "start") ++sum.created;
     if (!note.empty() && s.kind == "base") sum.notes.push_back(s.name + ": " + note);
@@ -506,7 +519,8 @@ Result<ApplySummary> Destroy(Hypervisor& hv, const DestroyOptions& options, cons
     }
     std::string list;
     for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-    return Error::Input("Slipway created no cluster '" + options.cluster + "' (known: " + (list.empty() ? "none" : list) + ")");
+    return Error::Input("Slipway created no cluster '" + options.cluster +
+                        "' (known: " + (list.empty() ? "none" : list) + ")");
   }
   // Reverse creation order; pools last (a pool must be empty to go).
   std::reverse(targets.begin(), targets.end());

@@ -25,8 +25,12 @@ bool IsUuid(std::string_view s) {
 void ReadSshKeys(TableReader& r, FleetHost* h) {
   auto keys = r.StringArray("ssh_authorized_keys", Need::kOptional);
   if (!keys) return;
-  static const char* kTypes[] = {"ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ",
-                                 "ecdsa-sha2-nistp521 ", "sk-ssh-ed25519@openssh.com ",
+  static const char* kTypes[] = {"ssh-ed25519 ",
+                                 "ssh-rsa ",
+                                 "ecdsa-sha2-nistp256 ",
+                                 "ecdsa-sha2-nistp384 ",
+                                 "ecdsa-sha2-nistp521 ",
+                                 "sk-ssh-ed25519@openssh.com ",
                                  "sk-ecdsa-sha2-nistp256@openssh.com "};
   for (size_t i = 0; i < keys->size(); ++i) {
     const std::string& k = (*keys)[i];
@@ -110,7 +114,8 @@ FleetHost ReadHost(const toml::table& t, const std::string& file, bool defaults,
       h.positions["serial"] = r.ValuePos("serial");
     }
     if (auto s = r.String("uuid", Need::kOptional)) {
-      if (!IsUuid(*s)) r.ErrorAt("uuid", "'uuid' '" + *s + "' is not an SMBIOS UUID like 4c4c4544-0042-3510-8052-b4c04f4b4e32");
+      if (!IsUuid(*s))
+        r.ErrorAt("uuid", "'uuid' '" + *s + "' is not an SMBIOS UUID like 4c4c4544-0042-3510-8052-b4c04f4b4e32");
       h.uuid = *s;
       std::transform(h.uuid.begin(), h.uuid.end(), h.uuid.begin(), [](unsigned char c) { return std::tolower(c); });
       h.positions["uuid"] = r.ValuePos("uuid");
@@ -167,13 +172,18 @@ std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file,
   TableReader top(root, file, "", diags);
   top.Allow("kind");
   if (const toml::table* d = top.Table("defaults", Need::kOptional)) f.defaults = ReadHost(*d, file, true, diags);
-  for (const toml::table* t : top.TableArray("host", Need::kRequired)) f.hosts.push_back(ReadHost(*t, file, false, diags));
+  for (const toml::table* t : top.TableArray("host", Need::kRequired))
+    f.hosts.push_back(ReadHost(*t, file, false, diags));
   top.Finish();
 
-  CheckUnique(f.hosts, "host name", "name", [](const FleetHost& h) { return h.name; }, diags);
-  CheckUnique(f.hosts, "MAC", "mac", [](const FleetHost& h) { return h.mac ? FormatMac(*h.mac) : ""; }, diags);
-  CheckUnique(f.hosts, "serial", "serial", [](const FleetHost& h) { return h.serial; }, diags);
-  CheckUnique(f.hosts, "UUID", "uuid", [](const FleetHost& h) { return h.uuid; }, diags);
+  CheckUnique(
+      f.hosts, "host name", "name", [](const FleetHost& h) { return h.name; }, diags);
+  CheckUnique(
+      f.hosts, "MAC", "mac", [](const FleetHost& h) { return h.mac ? FormatMac(*h.mac) : ""; }, diags);
+  CheckUnique(
+      f.hosts, "serial", "serial", [](const FleetHost& h) { return h.serial; }, diags);
+  CheckUnique(
+      f.hosts, "UUID", "uuid", [](const FleetHost& h) { return h.uuid; }, diags);
   // A host address and a VIP must be distinct across the whole fleet.
   std::map<uint32_t, std::pair<const FleetHost*, SourcePos>> ips;
   for (const FleetHost& h : f.hosts) {

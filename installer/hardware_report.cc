@@ -40,9 +40,15 @@ std::vector<std::string> HardwareReport::Macs() const {
 }
 
 void to_json(nlohmann::json& j, const HardwareReport& r) {
-  j = nlohmann::json{{"sysroot", r.sysroot},   {"cpu", r.cpu},           {"memory_bytes", r.memory_bytes},
-                     {"disks", r.disks},       {"nics", r.nics},         {"gpus", r.gpus},
-                     {"firmware", r.firmware}, {"smbios", r.smbios},     {"csvs", r.csvs},
+  j = nlohmann::json{{"sysroot", r.sysroot},
+                     {"cpu", r.cpu},
+                     {"memory_bytes", r.memory_bytes},
+                     {"disks", r.disks},
+                     {"nics", r.nics},
+                     {"gpus", r.gpus},
+                     {"firmware", r.firmware},
+                     {"smbios", r.smbios},
+                     {"csvs", r.csvs},
                      {"schema", "slipway.hardware-report/v1"}};
 }
 

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace slipway::installer {
 
@@ -118,11 +117,11 @@ struct Smbios {
 
 /// A Cluster Shared Volume: shared storage VM data is spread over.
 struct Csv {
-  std::string path;     ///< mount point (or --csv folder) inside the sysroot
+  std::string path;  ///< mount point (or --csv folder) inside the sysroot
   std::string fs_type;
   std::string source;
-  std::string id;       ///< stable: hash of type, source and mount root
-  std::string origin;   ///< "ClusterStorage", "shared-fs" or "named" (--csv / profile)
+  std::string id;      ///< stable: hash of type, source and mount root
+  std::string origin;  ///< "ClusterStorage", "shared-fs" or "named" (--csv / profile)
   Probed<uint64_t> size_bytes;
   Probed<uint64_t> free_bytes;
   bool writable = false;
@@ -153,9 +152,9 @@ std::string DataDiskProblem(const Disk& d);
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CpuInfo, model, sockets, cores, threads, virtualization, virtualization_flag,
                                    kvm_device, kvm_note)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Partition, name, dev, size_bytes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Disk, name, dev, size_bytes, logical_sector_bytes, physical_sector_bytes,
-                                   rotational, removable, read_only, transport, model, serial, wwn, partitions,
-                                   boot_medium, boot_reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Disk, name, dev, size_bytes, logical_sector_bytes, physical_sector_bytes, rotational,
+                                   removable, read_only, transport, model, serial, wwn, partitions, boot_medium,
+                                   boot_reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Nic, name, physical, mac, driver, speed_mbps, link, operstate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Gpu, pci_address, vendor_id, device_id, driver)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FirmwareInfo, boot_mode, secure_boot, tpm_present, tpm_version)
@@ -166,4 +165,3 @@ void to_json(nlohmann::json& j, const HardwareReport& r);
 void from_json(const nlohmann::json& j, HardwareReport& r);
 
 }  // namespace slipway::installer
-

@@ -1,11 +1,12 @@
 // libvirt calls.
 #include "installer/hypervisor.h"
 
-#include <algorithm>
-#include <cerrno>
 #include <fcntl.h>
 #include <libvirt/virterror.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 
 namespace slipway::installer {
 
@@ -55,7 +56,8 @@ Result<std::unique_ptr<Hypervisor>> Hypervisor::Connect(const std::string& uri) 
   virConnectPtr c = virConnectOpen(uri.c_str());
   if (!c) {
     virErrorPtr e = virGetLastError();
-    return Error::Runtime("cannot connect to libvirt at '" + uri + "': " + (e && e->message ? e->message : "unknown error"));
+    return Error::Runtime("cannot connect to libvirt at '" + uri +
+                          "': " + (e && e->message ? e->message : "unknown error"));
   }
   return std::unique_ptr<Hypervisor>(new Hypervisor(c, uri));
 }
@@ -213,7 +215,8 @@ ObjectState Hypervisor::Domain(const std::string& name) {
   if (!d) return {};
   int autostart = 0;
   virDomainGetAutostart(d.p, &autostart);
-  return {true, virDomainIsActive(d.p) == 1, autostart == 1, TakeXml(virDomainGetXMLDesc(d.p, VIR_DOMAIN_XML_INACTIVE))};
+  return {true, virDomainIsActive(d.p) == 1, autostart == 1,
+          TakeXml(virDomainGetXMLDesc(d.p, VIR_DOMAIN_XML_INACTIVE))};
 }
 
 Status Hypervisor::DefineDomain(const std::string& xml) {

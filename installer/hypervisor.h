@@ -4,12 +4,12 @@
 // the test starts.
 #pragma once
 
+#include <libvirt/libvirt.h>
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <libvirt/libvirt.h>
 
 #include "common/error.h"
 

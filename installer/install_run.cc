@@ -3,8 +3,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <set>
 #include <filesystem>
+#include <set>
 
 #include "common/atomic_file.h"
 #include "common/strings.h"
@@ -146,7 +146,8 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   auto hw = Detect(sysroot, *usage, {});
   if (!hw) return run.Fail(hw.error());
   run.report["host_id"] = HostId(*hw, "unknown");
-  run.report["host"] = {{"macs", hw->Macs()}, {"serial", hw->smbios.serial.value_or("")}, {"uuid", hw->smbios.uuid.value_or("")}};
+  run.report["host"] = {
+      {"macs", hw->Macs()}, {"serial", hw->smbios.serial.value_or("")}, {"uuid", hw->smbios.uuid.value_or("")}};
   run.Status("Discovered " + std::to_string(hw->disks.size()) + " disk(s), " + std::to_string(hw->Macs().size()) +
              " NIC(s), " + std::to_string(hw->csvs.size()) + " CSV(s)");
   std::string data = o.data_dir;
@@ -204,8 +205,11 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   nlohmann::json checks = nlohmann::json::array();
   std::vector<std::string> failed;
   for (const RuleResult& r : rules) {
-    checks.push_back({{"check", r.name}, {"state", std::string(StateName(r.state))}, {"host", r.measured},
-                      {"threshold", r.threshold}, {"detail", r.detail}});
+    checks.push_back({{"check", r.name},
+                      {"state", std::string(StateName(r.state))},
+                      {"host", r.measured},
+                      {"threshold", r.threshold},
+                      {"detail", r.detail}});
     if (r.state == CheckState::kFail) failed.push_back(r.detail);
   }
   run.report["preflight"] = checks;
@@ -216,8 +220,9 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ChooseProfile"));
   run.Phase("ChooseProfile");
   run.Status("Hardware profile " + profile->name +
-             (interactive ? " (chosen in the menu)"
-                          : o.profile_override.empty() ? " (from the answer file)" : " (chosen through D-Bus Start)"));
+             (interactive                  ? " (chosen in the menu)"
+              : o.profile_override.empty() ? " (from the answer file)"
+                                           : " (chosen through D-Bus Start)"));
 
   // Plan.
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Plan"));
@@ -263,7 +268,8 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   if (!hv) return run.Fail(hv.error());
   auto secrets = SecretStore::Open(o.state_dir + "/secrets");
   if (!secrets) return run.Fail(secrets.error());
-  if (auto st = secrets->Put("ssh-authorized-keys", Join(host.ssh_authorized_keys, "\n")); !st) return run.Fail(st.error());
+  if (auto st = secrets->Put("ssh-authorized-keys", Join(host.ssh_authorized_keys, "\n")); !st)
+    return run.Fail(st.error());
   ApplyOptions ao;
   ao.state_dir = o.state_dir;
   ao.storage_root = o.storage_root;
@@ -273,15 +279,16 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   auto apply = [&](const Plan& p, const std::string& label) -> Status {
     size_t vms_done = 0, vms_total = 0;
     for (const PlanVm& vm : p.vms) vms_total += label == "management cluster" || vm.cluster != "mgmt";
-    auto sum = Apply(p, **hv, ao,
-                     [&](const StepEvent& e) {
-                       if (e.step.kind == "start" && (label == "management cluster" || e.step.cluster != "mgmt")) {
-                         ++vms_done;
-                         run.Status("Creating " + label + ": " + std::to_string(vms_done) + "/" +
-                                    std::to_string(vms_total) + " VMs");
-                       }
-                     },
-                     nullptr);
+    auto sum = Apply(
+        p, **hv, ao,
+        [&](const StepEvent& e) {
+          if (e.step.kind == "start" && (label == "management cluster" || e.step.cluster != "mgmt")) {
+            ++vms_done;
+            run.Status("Creating " + label + ": " + std::to_string(vms_done) + "/" + std::to_string(vms_total) +
+                       " VMs");
+          }
+        },
+        nullptr);
     if (!sum) return std::move(sum).error();
     steps["created"] = steps["created"].get<size_t>() + sum->created;
     steps["kept"] = steps["kept"].get<size_t>() + sum->kept;

@@ -6,11 +6,10 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
@@ -18,7 +17,7 @@ namespace slipway::installer {
 
 struct InstallOptions {
   std::string sysroot = "/";
-  std::string answer;        ///< --answer PATH (last in the discovery order)
+  std::string answer;  ///< --answer PATH (last in the discovery order)
   std::string state_dir = "/var/lib/slipway";
   std::string connect;       ///< libvirt URI; overrides the answer file's libvirt_uri
   std::string storage_root;  ///< prefix for CSV paths (demos, tests)
@@ -27,7 +26,7 @@ struct InstallOptions {
   std::string images_dir;
   std::vector<std::string> skip_checks;
   std::string profile_override;  ///< a hardware profile chosen over the answer file's (D-Bus Start)
-  bool terminal = false;     ///< stdin is a terminal (interactive mode possible)
+  bool terminal = false;         ///< stdin is a terminal (interactive mode possible)
 };
 
 struct ProfileMatch;
@@ -42,7 +41,7 @@ struct MenuChoice {
 struct InstallSink {
   std::function<void(const std::string& phase)> phase;
   std::function<void(const std::string& status)> status;  ///< one line, e.g. "Creating workload cluster prod: 7/15 VMs"
-  std::function<bool()> cancelled;  ///< checked at each phase boundary
+  std::function<bool()> cancelled;                        ///< checked at each phase boundary
   /// Interactive mode (no answer file, a terminal): shows the profiles with
   /// how each fits, and the clusters; returns the choice, or nothing to stop.
   std::function<std::optional<MenuChoice>(const std::vector<ProfileMatch>& profiles,

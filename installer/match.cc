@@ -38,8 +38,8 @@ struct Builder {
 
   // A ">= threshold" rule on a value that may be unknown.
   template <typename T>
-  void AtLeast(const std::string& name, const Probed<T>& value, int64_t need, const std::string& key,
-               auto show, const std::string& what) {
+  void AtLeast(const std::string& name, const Probed<T>& value, int64_t need, const std::string& key, auto show,
+               const std::string& what) {
     std::string threshold = ">= " + show(static_cast<T>(need));
     if (!value.ok()) {
       Add(name, "unknown", threshold, false, what + " is unknown (" + value.unknown + ")", key);
@@ -56,16 +56,19 @@ struct Builder {
 }  // namespace
 
 const std::vector<std::string>& CheckNames() {
-  static const std::vector<std::string> kNames = {"virtualization", "memory",   "cores",    "csv-count",
+  static const std::vector<std::string> kNames = {"virtualization", "memory",    "cores",    "csv-count",
                                                   "csv-free",       "data-disk", "nic-link", "firmware"};
   return kNames;
 }
 
 std::string_view StateName(CheckState s) {
   switch (s) {
-    case CheckState::kPass: return "PASS";
-    case CheckState::kFail: return "FAIL";
-    case CheckState::kSkipped: return "SKIPPED (by --skip-check)";
+    case CheckState::kPass:
+      return "PASS";
+    case CheckState::kFail:
+      return "FAIL";
+    case CheckState::kSkipped:
+      return "SKIPPED (by --skip-check)";
   }
   return "";
 }
@@ -131,8 +134,7 @@ std::vector<RuleResult> EvaluateRules(const HardwareReport& host, const Hardware
   for (const Disk& d : host.disks) {
     if (!DataDiskProblem(d).empty()) excluded += (excluded.empty() ? "" : "; ") + d.name + " " + DataDiskProblem(d);
   }
-  b.Add("data-disk",
-        std::to_string(data.size()) + (names.empty() ? "" : " (" + Join(names, ", ") + ")"),
+  b.Add("data-disk", std::to_string(data.size()) + (names.empty() ? "" : " (" + Join(names, ", ") + ")"),
         ">= " + std::to_string(m.min_data_disks), static_cast<int64_t>(data.size()) >= m.min_data_disks,
         "host has " + std::to_string(data.size()) + " disk(s) that can hold data; profile '" + p.name +
             "' needs at least " + std::to_string(m.min_data_disks) + (excluded.empty() ? "" : " (" + excluded + ")"),
@@ -148,9 +150,12 @@ std::vector<RuleResult> EvaluateRules(const HardwareReport& host, const Hardware
 
   bool fw_ok = m.firmware == "any" || m.firmware == host.firmware.boot_mode;
   b.Add("firmware", host.firmware.boot_mode == "uefi" ? "UEFI" : "BIOS",
-        m.firmware == "any" ? "any" : m.firmware == "uefi" ? "UEFI" : "BIOS", fw_ok,
-        "host boots with " + std::string(host.firmware.boot_mode == "uefi" ? "UEFI" : "BIOS") + "; profile '" +
-            p.name + "' needs " + (m.firmware == "uefi" ? "UEFI (switch the boot mode in the firmware setup)" : "BIOS"),
+        m.firmware == "any"    ? "any"
+        : m.firmware == "uefi" ? "UEFI"
+                               : "BIOS",
+        fw_ok,
+        "host boots with " + std::string(host.firmware.boot_mode == "uefi" ? "UEFI" : "BIOS") + "; profile '" + p.name +
+            "' needs " + (m.firmware == "uefi" ? "UEFI (switch the boot mode in the firmware setup)" : "BIOS"),
         "match.firmware");
   return std::move(b.out);
 }

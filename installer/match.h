@@ -18,8 +18,8 @@ struct RuleResult {
   std::string measured;   ///< the host's value, e.g. "64 GiB"
   std::string threshold;  ///< e.g. ">= 192 GiB"
   CheckState state = CheckState::kFail;
-  std::string detail;     ///< why, when it failed ("host has 64 GiB memory; ...")
-  SourcePos source;       ///< where the threshold was set (empty: a default)
+  std::string detail;  ///< why, when it failed ("host has 64 GiB memory; ...")
+  SourcePos source;    ///< where the threshold was set (empty: a default)
 };
 
 /// The checks, in the order they run.

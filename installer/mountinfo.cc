@@ -69,7 +69,8 @@ const MountEntry* FindMount(const std::vector<MountEntry>& mounts, std::string_v
   const MountEntry* best = nullptr;
   for (const MountEntry& m : mounts) {
     std::string_view mp = m.mount_point;
-    bool prefix = mp == "/" || path == mp || (StartsWith(path, mp) && path.size() > mp.size() && path[mp.size()] == '/');
+    bool prefix =
+        mp == "/" || path == mp || (StartsWith(path, mp) && path.size() > mp.size() && path[mp.size()] == '/');
     if (prefix && (!best || mp.size() >= best->mount_point.size())) best = &m;
   }
   return best;

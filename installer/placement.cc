@@ -55,8 +55,8 @@ Status PlaceOnHosts(std::vector<PlanHost>& hosts, std::vector<PlanVm>* vms,
     mem_have += h.memory_capacity;
     cpu_have += h.vcpu_capacity;
   }
-  std::string scope = std::to_string(clusters.size()) + " cluster" + (clusters.size() == 1 ? "" : "s") +
-                      " (management included)";
+  std::string scope =
+      std::to_string(clusters.size()) + " cluster" + (clusters.size() == 1 ? "" : "s") + " (management included)";
   std::string where = hosts.size() == 1 ? "the host has" : "the " + std::to_string(hosts.size()) + " hosts have";
   if (mem_need > mem_have) {
     return Error::HostUnsuitable("the plan needs " + Gib(mem_need) + " memory for " + scope + ", " + where + " " +
@@ -67,8 +67,7 @@ Status PlaceOnHosts(std::vector<PlanHost>& hosts, std::vector<PlanVm>* vms,
   }
   if (cpu_need > cpu_have) {
     return Error::HostUnsuitable("the plan needs " + std::to_string(cpu_need) + " vCPUs for " + scope + ", " + where +
-                                 " " + std::to_string(cpu_have) +
-                                 " (cores x the profile's cpu_overcommit_ratio); " +
+                                 " " + std::to_string(cpu_have) + " (cores x the profile's cpu_overcommit_ratio); " +
                                  WhatToRemove(*vms, static_cast<double>(cpu_need - cpu_have), false));
   }
   std::map<std::pair<std::string, std::string>, int> group_count;  // (host, group) -> VMs
@@ -135,7 +134,7 @@ Status PlaceOnCsvs(std::vector<PlanCsv>& csvs, const std::vector<PlanPool>& pool
     if (x.size_bytes != y.size_bytes) return x.size_bytes > y.size_bytes;
     return x.id < y.id;
   });
-  std::set<std::pair<std::string, std::string>> has_base;  // (image, csv)
+  std::set<std::pair<std::string, std::string>> has_base;          // (image, csv)
   std::map<std::pair<std::string, std::string>, int> group_count;  // (csv, group)
   std::map<std::string, const PlanPool*> pool_of;
   for (const PlanPool& p : pools) pool_of[p.csv_id] = &p;
@@ -153,7 +152,8 @@ Status PlaceOnCsvs(std::vector<PlanCsv>& csvs, const std::vector<PlanPool>& pool
     uint64_t best_cost = 0;
     for (PlanCsv& c : csvs) {
       uint64_t cost = d.size_bytes;
-      if (d.kind == "os" && !has_base.count({vm.image, c.id})) cost += static_cast<uint64_t>(image_gib.at(vm.image)) * kGiB;
+      if (d.kind == "os" && !has_base.count({vm.image, c.id}))
+        cost += static_cast<uint64_t>(image_gib.at(vm.image)) * kGiB;
       if (c.allocated_bytes + cost > c.free_bytes) continue;
       int same = spread ? group_count[{c.id, group}] : 0;
       double fill = static_cast<double>(c.allocated_bytes + cost) / static_cast<double>(c.free_bytes);
@@ -176,8 +176,8 @@ Status PlaceOnCsvs(std::vector<PlanCsv>& csvs, const std::vector<PlanPool>& pool
                           Gib(c.free_bytes) + " free)");
         }
       }
-      std::string detail = parts.empty() ? "no single CSV has " + Gib(d.size_bytes) + " free for disk " + d.name
-                                         : Join(parts, ", ");
+      std::string detail =
+          parts.empty() ? "no single CSV has " + Gib(d.size_bytes) + " free for disk " + d.name : Join(parts, ", ");
       return Error::HostUnsuitable("the VM disks need " + Gib(need) + " (plus base images) but the CSVs have " +
                                    Gib(total_free) + " free: " + detail +
                                    "; remove workers, use smaller sizes or add CSV space");
@@ -191,12 +191,11 @@ Status PlaceOnCsvs(std::vector<PlanCsv>& csvs, const std::vector<PlanPool>& pool
     d.csv_id = best->id;
     d.pool_id = pool_of[best->id]->id;
     if (d.kind == "os") d.base_id = "base/" + vm.image + "/" + best->id;
-    it.vm->explain.push_back(d.kind + " disk (" + Gib(d.size_bytes) + ") on " + best->path + ": " +
-                             (spread && csvs.size() > 1 && best_group == 0
-                                  ? "no other '" + group + "' disk there, then "
-                                  : std::string()) +
-                             "lowest fill after placing it (" +
-                             std::to_string(static_cast<int>(std::lround(best_fill * 100))) + "% of its free space)");
+    it.vm->explain.push_back(
+        d.kind + " disk (" + Gib(d.size_bytes) + ") on " + best->path + ": " +
+        (spread && csvs.size() > 1 && best_group == 0 ? "no other '" + group + "' disk there, then " : std::string()) +
+        "lowest fill after placing it (" + std::to_string(static_cast<int>(std::lround(best_fill * 100))) +
+        "% of its free space)");
   }
   std::sort(bases->begin(), bases->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return Ok();

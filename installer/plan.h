@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace slipway::installer {
 
@@ -20,11 +19,11 @@ struct PlanHost {
   std::string hardware_profile;
   int64_t cores = 0;
   uint64_t memory_bytes = 0;
-  int64_t vcpu_capacity = 0;      ///< cores x the profile's CPU overcommit ratio
-  uint64_t memory_capacity = 0;   ///< memory minus the profile's reservation; never overcommitted
+  int64_t vcpu_capacity = 0;     ///< cores x the profile's CPU overcommit ratio
+  uint64_t memory_capacity = 0;  ///< memory minus the profile's reservation; never overcommitted
   int64_t vcpus_used = 0;
   uint64_t memory_used = 0;
-  std::string libvirt_uri;        ///< empty: the executor's --connect
+  std::string libvirt_uri;  ///< empty: the executor's --connect
 };
 
 struct PlanCsv {
@@ -116,8 +115,8 @@ struct PlanVm {
   std::vector<PlanNic> nics;
   std::map<std::string, std::string> labels;
   std::vector<std::string> taints;
-  std::vector<PlanFile> files;  ///< configuration written inside the VM
-  std::vector<PlanFile> seed;   ///< NoCloud user-data/meta-data/network-config (Linux) or cloudbase-init (Windows)
+  std::vector<PlanFile> files;       ///< configuration written inside the VM
+  std::vector<PlanFile> seed;        ///< NoCloud user-data/meta-data/network-config (Linux) or cloudbase-init (Windows)
   std::vector<std::string> explain;  ///< why it got its size, CSV and host, and where each value came from
 };
 
@@ -172,7 +171,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanVm, id, name, uuid, cluster, role, pool, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanCluster, id, name, kind, kubernetes_version, api_vip, network_id, vip_pool,
                                    lb_ha, encrypt_secrets, vms, source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanSecret, name, kind)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Plan, schema, hardware_profile, hosts, csvs, networks, pools, base_volumes,
-                                   clusters, vms, secrets, warnings)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Plan, schema, hardware_profile, hosts, csvs, networks, pools, base_volumes, clusters,
+                                   vms, secrets, warnings)
 
 }  // namespace slipway::installer

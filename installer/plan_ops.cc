@@ -53,7 +53,8 @@ Result<Plan> LoadPlan(const std::string& path) {
   try {
     nlohmann::json j = nlohmann::json::parse(*text);
     if (j.value("schema", "") != "slipway.plan/v1") {
-      return Error::Input(path + ": not a Slipway plan (schema is not slipway.plan/v1); make one with 'slipway plan --out'");
+      return Error::Input(path +
+                          ": not a Slipway plan (schema is not slipway.plan/v1); make one with 'slipway plan --out'");
     }
     return j.get<Plan>();
   } catch (const nlohmann::json::exception& e) {
@@ -77,7 +78,8 @@ std::optional<std::vector<LbService>> ReadLbServices(const toml::table& root, co
     s.node_port = r.Int("node_port", Need::kRequired, 30000, 32767).value_or(0);
     s.protocol = r.Enum("protocol", Need::kOptional, {"tcp"}).value_or("tcp");
     if (!s.name.empty() && !IsDns1123Label(s.name)) r.ErrorAt("name", "service name '" + s.name + "' is not DNS-1123");
-    if (!names.insert(s.ns + "/" + s.name).second) r.ErrorAt("name", "service " + s.ns + "/" + s.name + " is listed twice");
+    if (!names.insert(s.ns + "/" + s.name).second)
+      r.ErrorAt("name", "service " + s.ns + "/" + s.name + " is listed twice");
     r.Finish();
     out.push_back(std::move(s));
   }
@@ -122,17 +124,27 @@ Result<std::string> RenderLbConfig(const Plan& plan, const std::string& cluster,
   std::vector<Backend> api;
   for (const std::string& id : c->vms) {
     const PlanVm* vm = plan.FindVm(id);
-    if (vm && (vm->role == "control-plane" || vm->role == "apiserver")) api.push_back({vm->name, vm->nics.at(0).ip, 6443});
+    if (vm && (vm->role == "control-plane" || vm->role == "apiserver"))
+      api.push_back({vm->name, vm->nics.at(0).ip, 6443});
   }
   std::string out = HaproxyApiConfig("kube-apiserver", api);
   for (const LbRule& r : rules) {
     std::string name = "svc-" + r.service.ns + "-" + r.service.name;
-    out += "\n# Service " + r.service.ns + "/" + r.service.name + " (type LoadBalancer)\n"
-           "frontend " + name + "\n"
-           "    bind " + r.vip + ":" + std::to_string(r.service.port) + " transparent\n"
-           "    default_backend " + name + "-nodes\n"
+    out += "\n# Service " + r.service.ns + "/" + r.service.name +
+           " (type LoadBalancer)\n"
+           "frontend " +
+           name +
            "\n"
-           "backend " + name + "-nodes\n"
+           "    bind " +
+           r.vip + ":" + std::to_string(r.service.port) +
+           " transparent\n"
+           "    default_backend " +
+           name +
+           "-nodes\n"
+           "\n"
+           "backend " +
+           name +
+           "-nodes\n"
            "    balance roundrobin\n"
            "    option tcp-check\n"
            "    default-server check inter 2s fall 3 rise 2\n";

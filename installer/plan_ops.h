@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "common/diagnostics.h"
-#include "common/toml_reader.h"
 #include "common/error.h"
+#include "common/toml_reader.h"
 #include "installer/plan.h"
 
 namespace slipway::installer {

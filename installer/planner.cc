@@ -56,8 +56,9 @@ struct ClusterSpec {
 };
 
 PlanFirmware ResolveFirmware(const firmware::VmFirmware& f) {
-  return {f.name,       std::string(firmware::BootModeName(f.mode)), f.machine, f.loader, f.nvram_template,
-          f.secure_boot, f.tpm_version};
+  return {
+      f.name,       std::string(firmware::BootModeName(f.mode)), f.machine, f.loader, f.nvram_template, f.secure_boot,
+      f.tpm_version};
 }
 
 class Planner {
@@ -143,7 +144,8 @@ class Planner {
       }
     }
     for (const ClusterProfile* c : sorted) {
-      if (c->name == "mgmt") return Error::Input(c->file + ": the cluster name 'mgmt' is reserved for the management cluster");
+      if (c->name == "mgmt")
+        return Error::Input(c->file + ": the cluster name 'mgmt' is reserved for the management cluster");
     }
     if (auto st = Management(p); !st) return st;
     for (const ClusterProfile* c : sorted) {
@@ -156,8 +158,12 @@ class Planner {
     std::string why;
     auto cidr = ParseCidr(cidr_text, &why);
     if (!cidr) return Error::Input("management network: " + why);
-    spec->network = {"net/" + spec->cluster.name, "slipway-" + spec->cluster.name, spec->cluster.name, cidr_text,
-                     spec->gateway, cidr->prefix};
+    spec->network = {"net/" + spec->cluster.name,
+                     "slipway-" + spec->cluster.name,
+                     spec->cluster.name,
+                     cidr_text,
+                     spec->gateway,
+                     cidr->prefix};
     spec->prefix = cidr->prefix;
     spec->cluster.network_id = spec->network.id;
     plan_.networks.push_back(spec->network);
@@ -241,8 +247,17 @@ class Planner {
   Status Workload(const ClusterProfile& c) {
     ClusterSpec spec;
     spec.profile = &c;
-    spec.cluster = {"cluster/" + c.name, c.name, "workload", c.kubernetes_version, "", "",
-                    c.vip_pool.ToString(), c.load_balancer_ha, c.encrypt_secrets, {}, c.file};
+    spec.cluster = {"cluster/" + c.name,
+                    c.name,
+                    "workload",
+                    c.kubernetes_version,
+                    "",
+                    "",
+                    c.vip_pool.ToString(),
+                    c.load_balancer_ha,
+                    c.encrypt_secrets,
+                    {},
+                    c.file};
     spec.cluster.api_vip = c.vip_pool.first.ToString();
     spec.gateway = c.network.gateway.ToString();
     for (const Ipv4& d : c.network.dns) spec.dns.push_back(d.ToString());
@@ -334,11 +349,12 @@ class Planner {
         if (spec.cluster.lb_ha) {
           lb->files.push_back({"/etc/keepalived/keepalived.conf",
                                KeepalivedConfig(spec.cluster.name, i, peers, spec.cluster.api_vip, spec.prefix),
-                               "0644", {}});
+                               "0644",
+                               {}});
         } else {
           // A single LB carries the VIP as a second address.
-          lb->files.push_back({"/etc/slipway/vip", spec.cluster.api_vip + "/" + std::to_string(spec.prefix) + "\n",
-                               "0644", {}});
+          lb->files.push_back(
+              {"/etc/slipway/vip", spec.cluster.api_vip + "/" + std::to_string(spec.prefix) + "\n", "0644", {}});
         }
       }
       std::vector<PlanVm*> nodes = cps;  // a cluster has control planes or (management) an API server
@@ -346,16 +362,18 @@ class Planner {
       nodes.insert(nodes.end(), workers.begin(), workers.end());
       for (PlanVm* vm : nodes) {
         std::string path = vm->os == "windows" ? "C:/slipway/kubeadm.yaml" : "/etc/kubernetes/kubeadm.yaml";
-        vm->files.push_back({path, KubeadmConfig(spec.cluster, *vm, masters, spec.pod_cidr, spec.service_cidr),
-                             "0600", {}});
+        vm->files.push_back(
+            {path, KubeadmConfig(spec.cluster, *vm, masters, spec.pod_cidr, spec.service_cidr), "0600", {}});
         if (!masters.empty() && masters[0]->id == vm->id) {
           // The cluster CA is made at apply time so that joiners can pin its hash.
-          vm->files.push_back({"/etc/kubernetes/pki/ca.crt", "{{secret:ca-cert/" + spec.cluster.name + "}}\n", "0644", {}});
-          vm->files.push_back({"/etc/kubernetes/pki/ca.key", "{{secret:ca-key/" + spec.cluster.name + "}}\n", "0600", {}});
+          vm->files.push_back(
+              {"/etc/kubernetes/pki/ca.crt", "{{secret:ca-cert/" + spec.cluster.name + "}}\n", "0644", {}});
+          vm->files.push_back(
+              {"/etc/kubernetes/pki/ca.key", "{{secret:ca-key/" + spec.cluster.name + "}}\n", "0600", {}});
         }
         if ((vm->role == "control-plane" || vm->role == "apiserver") && spec.cluster.encrypt_secrets) {
-          vm->files.push_back({"/etc/kubernetes/encryption/config.yaml", EncryptionConfig(spec.cluster.name), "0600",
-                               {}});
+          vm->files.push_back(
+              {"/etc/kubernetes/encryption/config.yaml", EncryptionConfig(spec.cluster.name), "0600", {}});
         }
       }
       for (const std::string& id : spec.cluster.vms) {

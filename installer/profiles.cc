@@ -103,8 +103,8 @@ void ReadInto(TableReader& r, std::string_view key, std::optional<T> v, T* out,
 
 }  // namespace
 
-std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, const std::string& file,
-                                                   Diagnostics* diags, HardwareProfile* partial) {
+std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, const std::string& file, Diagnostics* diags,
+                                                   HardwareProfile* partial) {
   size_t errors_before = diags->ErrorCount();
   HardwareProfile p;
   p.file = file;
@@ -120,27 +120,23 @@ std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, cons
     ReadInto(r, "min_cores", r.Int("min_cores", Need::kRequired, 1, 4096), &m.min_cores, &pos, "match.");
     ReadInto(r, "min_memory_gib", r.Int("min_memory_gib", Need::kRequired, 1, 1 << 20), &m.min_memory_gib, &pos,
              "match.");
-    ReadInto(r, "min_data_disks", r.Int("min_data_disks", Need::kOptional, 0, 1024), &m.min_data_disks, &pos,
-             "match.");
+    ReadInto(r, "min_data_disks", r.Int("min_data_disks", Need::kOptional, 0, 1024), &m.min_data_disks, &pos, "match.");
     ReadInto(r, "min_csvs", r.Int("min_csvs", Need::kOptional, 0, 64), &m.min_csvs, &pos, "match.");
     ReadInto(r, "min_csv_free_gib", r.Int("min_csv_free_gib", Need::kOptional, 0, int64_t{1} << 30),
              &m.min_csv_free_gib, &pos, "match.");
-    ReadInto(r, "require_virtualization", r.Bool("require_virtualization", Need::kOptional),
-             &m.require_virtualization, &pos, "match.");
-    ReadInto(r, "require_nic_link", r.Bool("require_nic_link", Need::kOptional), &m.require_nic_link, &pos,
-             "match.");
-    ReadInto(r, "firmware", r.Enum("firmware", Need::kOptional, {"uefi", "bios", "any"}), &m.firmware, &pos,
-             "match.");
+    ReadInto(r, "require_virtualization", r.Bool("require_virtualization", Need::kOptional), &m.require_virtualization,
+             &pos, "match.");
+    ReadInto(r, "require_nic_link", r.Bool("require_nic_link", Need::kOptional), &m.require_nic_link, &pos, "match.");
+    ReadInto(r, "firmware", r.Enum("firmware", Need::kOptional, {"uefi", "bios", "any"}), &m.firmware, &pos, "match.");
     r.Finish();
   }
   if (const toml::table* t = top.Table("management", Need::kRequired)) {
     TableReader r(*t, file, "[management]", diags);
     ReadInto(r, "apiserver_size", r.String("apiserver_size", Need::kRequired), &p.apiserver_size, &p.positions,
              "management.");
-    ReadInto(r, "loadbalancer_size", r.String("loadbalancer_size", Need::kRequired), &p.loadbalancer_size,
-             &p.positions, "management.");
-    ReadInto(r, "firmware", r.String("firmware", Need::kOptional), &p.management_firmware, &p.positions,
+    ReadInto(r, "loadbalancer_size", r.String("loadbalancer_size", Need::kRequired), &p.loadbalancer_size, &p.positions,
              "management.");
+    ReadInto(r, "firmware", r.String("firmware", Need::kOptional), &p.management_firmware, &p.positions, "management.");
     if (!r.Has("firmware")) p.positions.erase("management.firmware");
     r.Finish();
   }
@@ -155,7 +151,7 @@ std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, cons
   top.Finish();
   if (p.match.min_memory_gib > 0 && p.reserved_memory_gib >= p.match.min_memory_gib) {
     diags->Error(p.positions.count("capacity.reserved_memory_gib") ? p.positions["capacity.reserved_memory_gib"]
-                                                                    : top.TablePos(),
+                                                                   : top.TablePos(),
                  "'reserved_memory_gib' (" + std::to_string(p.reserved_memory_gib) +
                      ") leaves no memory for VMs on the smallest matching host (min_memory_gib = " +
                      std::to_string(p.match.min_memory_gib) + ")");

@@ -53,7 +53,7 @@ struct HardwareProfile {
   std::string loadbalancer_size;  ///< management cluster load-balancer VM size
   std::string management_firmware = "uefi";
   double cpu_overcommit_ratio = 4.0;
-  int64_t reserved_memory_gib = 4;  ///< kept for the host itself, never given to VMs
+  int64_t reserved_memory_gib = 4;             ///< kept for the host itself, never given to VMs
   std::map<std::string, SourcePos> positions;  ///< "match.min_cores" -> where it was set
 };
 
@@ -133,10 +133,10 @@ struct Fleet {
 // When `partial` is given it receives what could be read even when errors
 // were found, so cross-file checks can still run (slipway check reports all).
 std::optional<VmSizeCatalog> ReadVmSizes(const toml::table& root, const std::string& file, Diagnostics* diags);
-std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, const std::string& file,
-                                                   Diagnostics* diags, HardwareProfile* partial = nullptr);
-std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const std::string& file,
-                                                 Diagnostics* diags, ClusterProfile* partial = nullptr);
+std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, const std::string& file, Diagnostics* diags,
+                                                   HardwareProfile* partial = nullptr);
+std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const std::string& file, Diagnostics* diags,
+                                                 ClusterProfile* partial = nullptr);
 std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file, Diagnostics* diags,
                                Fleet* partial = nullptr);
 

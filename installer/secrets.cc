@@ -1,7 +1,6 @@
 // Secret generation (OpenSSL RAND and X.509) and substitution.
 #include "installer/secrets.h"
 
-#include <memory>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -10,6 +9,8 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <memory>
 
 #include "common/atomic_file.h"
 #include "common/hash.h"

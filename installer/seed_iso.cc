@@ -3,10 +3,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <cerrno>
 #include <fcntl.h>
-#include <set>
 #include <unistd.h>
+
+#include <cerrno>
+#include <set>
 
 #include "common/atomic_file.h"
 

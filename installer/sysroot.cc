@@ -1,14 +1,15 @@
 // Sysroot reads.
 #include "installer/sysroot.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 
 #include "common/strings.h"
 

@@ -5,14 +5,15 @@
 // freed when its last connection closes).
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include "installer/hypervisor.h"
 #include "test_util.h"
@@ -23,8 +24,8 @@ class LibvirtDaemon {
  public:
   LibvirtDaemon() {
     std::string conf = dir_ / "libvirtd.conf";
-    WriteText(conf, "unix_sock_dir = \"" + dir_ / "run" + "\"\n" + "auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n" +
-                        "unix_sock_rw_perms = \"0700\"\n");
+    WriteText(conf, "unix_sock_dir = \"" + dir_ / "run" + "\"\n" +
+                        "auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n" + "unix_sock_rw_perms = \"0700\"\n");
     std::filesystem::create_directories(dir_ / "run");
     pid_ = ::fork();
     if (pid_ == 0) {

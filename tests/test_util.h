@@ -3,13 +3,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <cstdlib>
-#include <map>
-#include <filesystem>
-#include <fstream>
-#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
 
 namespace slipway::testing {
 

@@ -1,9 +1,10 @@
 // Hardening steps applied to a fixture tree.
 #include "builder/harden.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <sys/stat.h>
 
 #include "test_util.h"
 
@@ -70,8 +71,9 @@ TEST_CASE("every hardening step changes the tree as declared") {
   CHECK(Mode(t / "root/usr/bin/mount") == 0755);  // stripped
   CHECK((*recs)[4].changes == std::vector<std::string>{"removed setuid/setgid from /usr/bin/mount"});
   std::string fstab = testing::ReadText(t / "root/etc/fstab");
-  CHECK(fstab == "UUID=1234 / ext4 defaults 0 1\ntmpfs /tmp tmpfs defaults,nodev,nosuid,noexec,mode=1777,size=25% 0 0\n"
-                 "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n/tmp /var/tmp none bind,nodev,nosuid,noexec 0 0\n");
+  CHECK(fstab ==
+        "UUID=1234 / ext4 defaults 0 1\ntmpfs /tmp tmpfs defaults,nodev,nosuid,noexec,mode=1777,size=25% 0 0\n"
+        "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n/tmp /var/tmp none bind,nodev,nosuid,noexec 0 0\n");
   CHECK(testing::ReadText(t / "root/etc/sysctl.d/90-slipway-hardening.conf").find("kernel.kptr_restrict = 2") !=
         std::string::npos);
   CHECK(testing::ReadText(t / "root/etc/audit/rules.d/90-slipway.rules").find("-e 2\n") != std::string::npos);
@@ -79,7 +81,8 @@ TEST_CASE("every hardening step changes the tree as declared") {
   std::string kubelet = testing::ReadText(t / "root/var/lib/kubelet/config.yaml");
   CHECK(kubelet.find("readOnlyPort: 0") != std::string::npos);
   CHECK(kubelet.find("anonymous:\n    enabled: false") != std::string::npos);
-  CHECK(testing::ReadText(t / "root/etc/kernel/cmdline.d/90-slipway.conf").find("init_on_alloc=1") != std::string::npos);
+  CHECK(testing::ReadText(t / "root/etc/kernel/cmdline.d/90-slipway.conf").find("init_on_alloc=1") !=
+        std::string::npos);
 }
 
 TEST_CASE("hardening is idempotent") {
@@ -99,7 +102,8 @@ TEST_CASE("the load-balancer role opens VRRP and allows binding the VIP") {
   lb.hardening.allow_vrrp = true;
   lb.hardening.steps = {"sysctl", "nftables"};
   REQUIRE(Harden(t / "root", lb).ok());
-  CHECK(testing::ReadText(t / "root/etc/nftables.conf").find("ip protocol 112 accept comment \"vrrp\"") != std::string::npos);
+  CHECK(testing::ReadText(t / "root/etc/nftables.conf").find("ip protocol 112 accept comment \"vrrp\"") !=
+        std::string::npos);
   CHECK(testing::ReadText(t / "root/etc/sysctl.d/90-slipway-hardening.conf").find("net.ipv4.ip_nonlocal_bind = 1") !=
         std::string::npos);
 }

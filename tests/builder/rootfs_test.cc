@@ -3,9 +3,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/sysmacros.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <sys/sysmacros.h>
 
 #include "test_util.h"
 
@@ -82,8 +83,7 @@ TEST_CASE("a well-formed tarball extracts with its links") {
 TEST_CASE("hostile tarballs are refused, naming the entry, and leave nothing behind") {
   CHECK(Refusal({{"../evil", AE_IFREG, "x"}}) == "entry '../evil' contains '..'; nothing was extracted");
   CHECK(Refusal({{"a/../../evil", AE_IFREG, "x"}}) == "entry 'a/../../evil' contains '..'; nothing was extracted");
-  CHECK(Refusal({{"/etc/passwd", AE_IFREG, "x"}}) ==
-        "entry '/etc/passwd' has an absolute path; nothing was extracted");
+  CHECK(Refusal({{"/etc/passwd", AE_IFREG, "x"}}) == "entry '/etc/passwd' has an absolute path; nothing was extracted");
   CHECK(Refusal({{"etc", AE_IFDIR}, {"etc/up", AE_IFLNK, "", "../../outside"}}) ==
         "symlink 'etc/up' escapes the root (points at '../../outside'); nothing was extracted");
   CHECK(Refusal({{"etc", AE_IFDIR}, {"etc/abs", AE_IFLNK, "", "/etc/shadow"}}) ==

@@ -4,14 +4,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <catch2/catch.hpp>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
+
+#include <catch2/catch.hpp>
 #include <map>
 
 #include "common/hash.h"
-
 #include "test_util.h"
 
 using namespace slipway;

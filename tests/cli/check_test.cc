@@ -9,8 +9,8 @@ using namespace slipway;
 using namespace slipway::testing;
 
 TEST_CASE("every bundled profile, firmware and image definition validates") {
-  auto report = cli::CheckPaths({SourceDir() + "/profiles", SourceDir() + "/images", SourceDir() + "/firmware"},
-                                SourceDir());
+  auto report =
+      cli::CheckPaths({SourceDir() + "/profiles", SourceDir() + "/images", SourceDir() + "/firmware"}, SourceDir());
   for (const Diagnostic& d : report.diags.items()) INFO(FormatDiagnostic(d));
   CHECK(report.diags.ErrorCount() == 0);
   CHECK(report.files.size() == 15);  // 10 profiles, 4 images, 1 firmware catalogue
@@ -141,7 +141,8 @@ TEST_CASE("kinds come from the folder or file name") {
 }
 
 TEST_CASE("slipway check exits 0 on the bundled files") {
-  auto r = Run(Slipway() + " check " + SourceDir() + "/profiles " + SourceDir() + "/images " + SourceDir() + "/firmware");
+  auto r =
+      Run(Slipway() + " check " + SourceDir() + "/profiles " + SourceDir() + "/images " + SourceDir() + "/firmware");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("checked 15 files: 15 valid, 0 with errors") != std::string::npos);
 }

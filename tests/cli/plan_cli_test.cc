@@ -15,7 +15,8 @@ std::string Host(const std::string& name) {
 
 std::string Report(const TempDir& dir, const std::string& name) {
   std::string out = dir / (name + ".json");
-  auto r = Run(Slipway() + " detect --json --sysroot " + Host(name) + " --fs-usage " + Host(name) + "/statvfs.json > " + out);
+  auto r = Run(Slipway() + " detect --json --sysroot " + Host(name) + " --fs-usage " + Host(name) + "/statvfs.json > " +
+               out);
   REQUIRE(r.exit_code == 0);
   return out;
 }
@@ -32,10 +33,10 @@ TEST_CASE("slipway plan --json is byte-identical whatever the order of hosts and
   text.replace(pos, 36, "4c4c4544-0042-3510-8052-b4c04f4b4e33");
   WriteText(b, text);
   std::string prod = SourceDir() + "/profiles/clusters/prod.toml", dev = SourceDir() + "/profiles/clusters/dev.toml";
-  auto r1 = Run(Slipway() + " plan --json --profile standard --hardware " + a + " --hardware " + b + " --cluster " + prod +
-                " --cluster " + dev);
-  auto r2 = Run(Slipway() + " plan --json --profile standard --hardware " + b + " --hardware " + a + " --cluster " + dev +
-                " --cluster " + prod + " --out " + dir / "plan.json");
+  auto r1 = Run(Slipway() + " plan --json --profile standard --hardware " + a + " --hardware " + b + " --cluster " +
+                prod + " --cluster " + dev);
+  auto r2 = Run(Slipway() + " plan --json --profile standard --hardware " + b + " --hardware " + a + " --cluster " +
+                dev + " --cluster " + prod + " --out " + dir / "plan.json");
   INFO(r1.err << r2.err);
   REQUIRE(r1.exit_code == 0);
   REQUIRE(r2.exit_code == 0);

@@ -1,8 +1,9 @@
 #include "common/atomic_file.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <sys/stat.h>
 
 #include "test_util.h"
 

@@ -76,8 +76,7 @@ TEST_CASE("enums list the allowed values and suggest the closest") {
   Parsed p("os = 'linx'\n");
   TableReader r(*p.table, "t.toml", "", &p.diags);
   CHECK_FALSE(r.Enum("os", Need::kRequired, {"linux", "windows"}));
-  CHECK(Only(p.diags) ==
-        "t.toml:1:6: error: 'os' is 'linx'; it must be 'linux' or 'windows' (did you mean 'linux'?)");
+  CHECK(Only(p.diags) == "t.toml:1:6: error: 'os' is 'linx'; it must be 'linux' or 'windows' (did you mean 'linux'?)");
 }
 
 TEST_CASE("string arrays and maps report each bad item") {
@@ -86,7 +85,8 @@ TEST_CASE("string arrays and maps report each bad item") {
   CHECK_FALSE(r.StringArray("taints", Need::kRequired));
   CHECK_FALSE(r.StringMap("labels", Need::kRequired));
   REQUIRE(p.diags.ErrorCount() == 2);
-  CHECK(FormatDiagnostic(p.diags.items()[0]) == "t.toml:1:16: error: items of 'taints' must be strings, not an integer");
+  CHECK(FormatDiagnostic(p.diags.items()[0]) ==
+        "t.toml:1:16: error: items of 'taints' must be strings, not an integer");
   CHECK(FormatDiagnostic(p.diags.items()[1]) ==
         "t.toml:2:25: error: values of 'labels' must be strings; 'b' is an integer");
 }

@@ -128,5 +128,6 @@ TEST_CASE("the answer file is found in order: cmdline, boot medium, SLIPWAY labe
   testing::WriteText(root + "/proc/cmdline", "slipway.answer=/nope.toml\n");
   a = FindAnswerFile(s, "");
   REQUIRE_FALSE(a.ok());
-  CHECK(a.error().ToString() == "answer file named on the kernel command line: cannot read /nope.toml: No such file or directory");
+  CHECK(a.error().ToString() ==
+        "answer file named on the kernel command line: cannot read /nope.toml: No such file or directory");
 }

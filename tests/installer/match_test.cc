@@ -2,12 +2,11 @@
 #include "installer/match.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "installer/catalog.h"
 #include "installer/detect.h"
-#include <filesystem>
-
 #include "test_util.h"
 
 using namespace slipway;
@@ -27,7 +26,8 @@ HardwareReport Host(const std::string& name) {
 const Catalog& Bundled() {
   static Catalog c = [] {
     Diagnostics d;
-    Catalog c = LoadProfileTree(testing::SourceDir() + "/profiles", testing::SourceDir() + "/firmware/firmware.toml", &d);
+    Catalog c =
+        LoadProfileTree(testing::SourceDir() + "/profiles", testing::SourceDir() + "/firmware/firmware.toml", &d);
     REQUIRE_FALSE(d.HasErrors());
     return c;
   }();
@@ -62,7 +62,8 @@ TEST_CASE("a BIOS edge box fits edge-small (and lab), not standard or large") {
   CHECK(fw.state == CheckState::kFail);
   CHECK(fw.measured == "BIOS");
   CHECK(fw.threshold == "UEFI");
-  CHECK(fw.detail == "host boots with BIOS; profile 'standard' needs UEFI (switch the boot mode in the firmware setup)");
+  CHECK(fw.detail ==
+        "host boots with BIOS; profile 'standard' needs UEFI (switch the boot mode in the firmware setup)");
   CHECK(fw.source.file == testing::SourceDir() + "/profiles/hardware/standard.toml");
   CHECK(fw.source.line == 13);
 }
@@ -139,8 +140,9 @@ TEST_CASE("slipway match and preflight exit 0, 3 and 2 as documented") {
   CHECK(r.out.find("Profiles that fit, best first: 1. edge-small") != std::string::npos);
   r = testing::Run(testing::Slipway() + " match --profiles " + tmp.path() + fx("no-virt"));
   CHECK(r.exit_code == 3);
-  CHECK(r.err == "slipway match: no hardware profile fits this host; nearest is 'edge-small', which lacks:\n"
-                 "  - the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup\n");
+  CHECK(r.err ==
+        "slipway match: no hardware profile fits this host; nearest is 'edge-small', which lacks:\n"
+        "  - the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup\n");
   r = testing::Run(testing::Slipway() + " preflight --profile standard" + fx("uefi-secureboot"));
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("result: 0 failed, 8 passed, 0 skipped") != std::string::npos);

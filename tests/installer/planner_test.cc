@@ -121,9 +121,11 @@ TEST_CASE("with one CSV every disk and base image goes on it") {
 }
 
 TEST_CASE("three CSVs with very different free space all get data, weighted by free space") {
-  Inputs in{{MakeHost("h1", 128, 2048,
-                      {{"/ClusterStorage/Volume1", 8000}, {"/ClusterStorage/Volume2", 2000}, {"/ClusterStorage/Volume3", 500}})},
-            {MakeCluster("big", 1, 3, 2, 40)}};
+  Inputs in{
+      {MakeHost(
+          "h1", 128, 2048,
+          {{"/ClusterStorage/Volume1", 8000}, {"/ClusterStorage/Volume2", 2000}, {"/ClusterStorage/Volume3", 500}})},
+      {MakeCluster("big", 1, 3, 2, 40)}};
   auto p = in.Make();
   REQUIRE(p.ok());
   auto per = DisksPerCsv(*p);
@@ -233,9 +235,9 @@ TEST_CASE("plans hold secret references, never secret values") {
   for (const auto& s : p->secrets) names.insert(s.name);
   // The management cluster has no joining node, so no CA hash reference.
   CHECK(names == std::set<std::string>{"bootstrap-token/mgmt", "bootstrap-token/prod", "ca-cert-hash/prod",
-                                       "ca-cert/mgmt", "ca-cert/prod", "ca-key/mgmt", "ca-key/prod", "certificate-key/mgmt", "certificate-key/prod",
-                                       "encryption-key/mgmt", "encryption-key/prod", "password/windows-admin",
-                                       "ssh-authorized-keys"});
+                                       "ca-cert/mgmt", "ca-cert/prod", "ca-key/mgmt", "ca-key/prod",
+                                       "certificate-key/mgmt", "certificate-key/prod", "encryption-key/mgmt",
+                                       "encryption-key/prod", "password/windows-admin", "ssh-authorized-keys"});
   const PlanVm* cp = p->FindVm("vm/prod/prod-cp-1");
   CHECK(cp->seed[0].path == "user-data");
   CHECK(cp->seed[0].mode == "0600");
@@ -266,8 +268,9 @@ TEST_CASE("a Windows VM name longer than 15 characters is refused with the fix")
   Inputs in{{MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})}, {MakeCluster("production", 1, 1, 1, 1, 1)}};
   auto p = in.Make();
   REQUIRE_FALSE(p.ok());
-  CHECK(p.error().ToString() == "Windows VM name 'production-win-1' is 16 characters; Windows computer names allow "
-                                "15. Shorten cluster 'production' or its pool name");
+  CHECK(p.error().ToString() ==
+        "Windows VM name 'production-win-1' is 16 characters; Windows computer names allow "
+        "15. Shorten cluster 'production' or its pool name");
 }
 
 TEST_CASE("profile auto picks the most demanding profile every host fits") {
@@ -279,7 +282,8 @@ TEST_CASE("profile auto picks the most demanding profile every host fits") {
     d.removable = Probed<bool>::Known(false);
     d.transport = "nvme";
   }
-  big.report.nics.push_back({"eth0", true, Probed<std::string>::Known("aa:bb:cc:dd:ee:ff"), {}, {}, Probed<bool>::Known(true), "up"});
+  big.report.nics.push_back(
+      {"eth0", true, Probed<std::string>::Known("aa:bb:cc:dd:ee:ff"), {}, {}, Probed<bool>::Known(true), "up"});
   small.report.nics = big.report.nics;
   auto one = ChooseProfile({big}, BundledCatalog().hardware);
   INFO((one.ok() ? std::string() : one.error().ToString()));

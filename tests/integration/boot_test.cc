@@ -48,16 +48,21 @@ std::string Boot(bool uefi, const std::string& hostname, double* seconds) {
                                    {"slipway/files/etc/kubernetes/kubeadm.yaml", "kind: JoinConfiguration\n"},
                                    {"slipway/modes", "0600 /etc/kubernetes/kubeadm.yaml\n"}})
               .ok());
-  std::string cmd = "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -snapshot "
-                    "-serial file:" + dir / "console.log" + " -net none";
+  std::string cmd =
+      "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -snapshot "
+      "-serial file:" +
+      dir / "console.log" + " -net none";
   if (uefi) {
     fs::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
-    cmd += " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-           " -drive if=pflash,format=raw,file=" + dir / "vars.fd";
+    cmd +=
+        " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+        " -drive if=pflash,format=raw,file=" +
+        dir / "vars.fd";
   } else {
     cmd += " -machine pc";
   }
-  cmd += " -drive file=" + TinyImage() + ",if=virtio,format=qcow2 -drive file=" + seed + ",if=virtio,format=raw,readonly=on";
+  cmd += " -drive file=" + TinyImage() + ",if=virtio,format=qcow2 -drive file=" + seed +
+         ",if=virtio,format=raw,readonly=on";
   auto t0 = std::chrono::steady_clock::now();
   auto r = testing::Run(cmd);
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -93,13 +98,18 @@ std::string MarkerIso() {
     std::string base = std::string(SLIPWAY_BUILD_DIR) + "/boot-test-iso";
     TinyImage();  // fetches the kernel into the cache
     std::string cache = std::string(SLIPWAY_BUILD_DIR) + "/boot-cache";
-    testing::WriteText(base + ".init", "#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmount -t proc proc /proc\n"
-                                       "echo \"slipway-iso-booted $(cat /proc/cmdline)\"\npoweroff -f\n");
-    testing::WriteText(base + ".sh",
-                       "set -e\nb=" + base + "\nrm -rf $b; mkdir -p $b/ird/bin $b/ird/proc $b/boot\n"
-                       "cp /bin/busybox $b/ird/bin/\ncp " + base + ".init $b/ird/init; chmod 755 $b/ird/init\n"
-                       "(cd $b/ird && find . | busybox cpio -o -H newc 2>/dev/null | gzip -n) > $b/boot/initrd.img\n"
-                       "cp $(ls " + cache + "/kernel/boot/vmlinuz-* | head -n 1) $b/boot/vmlinuz\n");
+    testing::WriteText(base + ".init",
+                       "#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmount -t proc proc /proc\n"
+                       "echo \"slipway-iso-booted $(cat /proc/cmdline)\"\npoweroff -f\n");
+    testing::WriteText(
+        base + ".sh", "set -e\nb=" + base +
+                          "\nrm -rf $b; mkdir -p $b/ird/bin $b/ird/proc $b/boot\n"
+                          "cp /bin/busybox $b/ird/bin/\ncp " +
+                          base +
+                          ".init $b/ird/init; chmod 755 $b/ird/init\n"
+                          "(cd $b/ird && find . | busybox cpio -o -H newc 2>/dev/null | gzip -n) > $b/boot/initrd.img\n"
+                          "cp $(ls " +
+                          cache + "/kernel/boot/vmlinuz-* | head -n 1) $b/boot/vmlinuz\n");
     auto mk = testing::Run("bash " + base + ".sh");
     INFO(mk.out << mk.err);
     REQUIRE(mk.exit_code == 0);
@@ -114,12 +124,16 @@ std::string MarkerIso() {
 
 std::string BootIso(const std::string& how) {
   testing::TempDir dir;
-  std::string cmd = "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -net none "
-                    "-serial file:" + dir / "console.log";
+  std::string cmd =
+      "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -net none "
+      "-serial file:" +
+      dir / "console.log";
   if (how == "uefi") {
     fs::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
-    cmd += " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-           " -drive if=pflash,format=raw,file=" + dir / "vars.fd" + " -cdrom " + MarkerIso();
+    cmd +=
+        " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+        " -drive if=pflash,format=raw,file=" +
+        dir / "vars.fd" + " -cdrom " + MarkerIso();
   } else if (how == "usb") {
     cmd += " -machine pc -drive file=" + MarkerIso() + ",format=raw,if=virtio,snapshot=on";
   } else {

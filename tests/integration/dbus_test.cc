@@ -2,10 +2,11 @@
 // the shipped policy file: properties, signals, GetReport, slipway status
 // --follow, and Start refused to a non-root caller (by the bus policy, and by
 // the service's own credential check on a permissive bus).
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 #include <thread>
 
 #include "libvirt_daemon.h"
@@ -22,7 +23,8 @@ class DbusDaemon {
     address_ = "unix:path=" + dir_ / "bus";
     std::string conf =
         "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\" "
-        "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n  <listen>" + address_ +
+        "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n  <listen>" +
+        address_ +
         "</listen>\n  <auth>EXTERNAL</auth>\n  <policy context=\"default\">\n    <allow user=\"*\"/>\n"
         "    <allow send_destination=\"*\"/>\n    <allow receive_sender=\"*\"/>\n" +
         std::string(with_policy ? "" : "    <allow own=\"*\"/>\n") + "  </policy>\n" +
@@ -71,7 +73,8 @@ TEST_CASE("the D-Bus API: Start by root, signals, properties, report, and slipwa
                " 2>&1 &")
                   .c_str());
   auto phase = [&] { return testing::Run(Busctl(bus.address(), std::string("get-property ") + kObj + " Phase")).out; };
-  for (int i = 0; i < 100 && phase() != "s \"Idle\"\n"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 100 && phase() != "s \"Idle\"\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   REQUIRE(phase() == "s \"Idle\"\n");
   // Signals, watched by a monitor for the whole run.
   std::system((Busctl(bus.address(), "monitor --match=path=/org/slipway/Installer1") + " >" + t / "monitor.log" +
@@ -119,7 +122,8 @@ TEST_CASE("without the bus policy, the service itself refuses Start from a non-r
                t / "state </dev/null >" + t / "out.log 2>&1 & echo $! >" + t / "pid")
                   .c_str());
   auto phase = [&] { return testing::Run(Busctl(bus.address(), std::string("get-property ") + kObj + " Phase")).out; };
-  for (int i = 0; i < 100 && phase() != "s \"Idle\"\n"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 100 && phase() != "s \"Idle\"\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   REQUIRE(phase() == "s \"Idle\"\n");
   auto denied = testing::Run("setpriv --reuid=nobody --regid=nogroup --clear-groups " +
                              Busctl(bus.address(), std::string("call ") + kObj + " Cancel"));

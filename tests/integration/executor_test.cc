@@ -5,9 +5,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <set>
-#include <sys/stat.h>
 
 #include "libvirt_daemon.h"
 #include "plan_fixtures.h"
@@ -22,9 +23,9 @@ namespace {
 // pool a fixed 100 GiB.
 Plan MakeTestPlan(int workers) {
   PlanInputs in;
-  in.hosts = {testing::MakeHost("h1", 64, 512,
-                                {{"/ClusterStorage/Volume1", 4000}, {"/ClusterStorage/Volume2", 4000},
-                                 {"/ClusterStorage/Volume3", 4000}})};
+  in.hosts = {testing::MakeHost(
+      "h1", 64, 512,
+      {{"/ClusterStorage/Volume1", 4000}, {"/ClusterStorage/Volume2", 4000}, {"/ClusterStorage/Volume3", 4000}})};
   in.profile = testing::BundledCatalog().FindHardware("lab");
   ClusterProfile c = testing::MakeCluster("tort", 1, 3, 2, workers);
   c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
@@ -132,7 +133,10 @@ TEST_CASE("an object that differs from the plan is reported as drift and never r
   INFO(env.daemon.log());
   REQUIRE(env.daemon.ok());
   Plan plan = MakeTestPlan(1);
-  REQUIRE(env.daemon.hv().DefineDomain("<domain type='test'><name>tort-cp-2</name><memory>1024</memory><os><type>hvm</type></os></domain>").ok());
+  REQUIRE(env.daemon.hv()
+              .DefineDomain(
+                  "<domain type='test'><name>tort-cp-2</name><memory>1024</memory><os><type>hvm</type></os></domain>")
+              .ok());
   auto r = testing::Run(env.Cmd("apply", WritePlan(env.dir, plan)));
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("drift") != std::string::npos);

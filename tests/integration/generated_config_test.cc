@@ -1,8 +1,9 @@
 // The files the planner generates are checked by the real tools that will
 // read them: haproxy -c, keepalived -t, and a YAML parser for kubeadm and
 // cloud-init.
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <catch2/catch.hpp>
 
 #include "installer/plan_ops.h"
 #include "installer/planner.h"
@@ -107,8 +108,8 @@ TEST_CASE("kubeadm configs parse and have the required kinds and apiVersions") {
   CHECK(join["nodeRegistration"]["taints"][0]["key"].as<std::string>() == "os");
   CHECK(join["nodeRegistration"]["taints"][0]["value"].as<std::string>() == "windows");
   CHECK(join["nodeRegistration"]["taints"][0]["effect"].as<std::string>() == "NoSchedule");
-  CHECK(join["nodeRegistration"]["kubeletExtraArgs"]["node-labels"].as<std::string>().find("kubernetes.io/os=windows") !=
-        std::string::npos);
+  CHECK(join["nodeRegistration"]["kubeletExtraArgs"]["node-labels"].as<std::string>().find(
+            "kubernetes.io/os=windows") != std::string::npos);
 }
 
 TEST_CASE("cloud-init seeds parse and embed the VM's files") {
@@ -142,8 +143,9 @@ TEST_CASE("lb render gives each LoadBalancer service a VIP and passes haproxy -c
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   // Sorted by namespace/name: default/web gets the first VIP after the API's.
-  CHECK(r.err == "service default/web: 10.30.0.201:80 -> 6 node(s) on port 30080\n"
-                 "service shop/api: 10.30.0.202:443 -> 6 node(s) on port 30443\n");
+  CHECK(r.err ==
+        "service default/web: 10.30.0.201:80 -> 6 node(s) on port 30080\n"
+        "service shop/api: 10.30.0.202:443 -> 6 node(s) on port 30443\n");
   std::string cfg = testing::ReadText(dir / "lb.cfg");
   CHECK(cfg.find("bind 10.30.0.201:80") != std::string::npos);
   CHECK(cfg.find("server node1 10.30.0.15:30080") != std::string::npos);
@@ -166,8 +168,8 @@ TEST_CASE("the hardened nftables rulesets load with nft -c on a tree without /et
     auto h = testing::Run(testing::Slipway() + " build harden " + testing::SourceDir() + "/images/" + image +
                           ".toml --tree " + t / "root");
     REQUIRE(h.exit_code == 0);
-    auto r = testing::Run("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && nft -c -f " + t /
-                          "root/etc/nftables.conf'");
+    auto r = testing::Run("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && nft -c -f " +
+                          t / "root/etc/nftables.conf'");
     INFO(image << ": " << r.out << r.err);
     CHECK(r.exit_code == 0);
   }

@@ -1,10 +1,11 @@
 // The disk stage and image builds, checked with libparted, e2fsck, debugfs and
 // mtools; two builds must be byte-identical.
+#include <parted/parted.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
 #include <filesystem>
-#include <parted/parted.h>
+#include <thread>
 
 #include "builder/disk.h"
 #include "builder/image_build.h"
@@ -77,7 +78,8 @@ TEST_CASE("the image has a GPT with a bootable ESP and an ext4 root, read back w
   CHECK(std::string(ped_partition_get_name(root)) == "root");
   CHECK(root->geom.start == 2048 + 64 * 2048);
   CHECK(root->geom.end < dev->length - 33);
-  uint64_t root_start = static_cast<uint64_t>(root->geom.start) * 512, root_len = static_cast<uint64_t>(root->geom.length) * 512;
+  uint64_t root_start = static_cast<uint64_t>(root->geom.start) * 512,
+           root_len = static_cast<uint64_t>(root->geom.length) * 512;
   ped_disk_destroy(disk);
   ped_device_destroy(dev);
 

@@ -1,12 +1,12 @@
 // slipway-installer end to end: a fixture host, the demo fleet, a libvirtd
 // the test starts, and sd_notify messages read from a datagram socket.
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "libvirt_daemon.h"
@@ -124,8 +124,8 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
 
 TEST_CASE("no answer file and no terminal: exit 2 with how to supply one") {
   testing::TempDir t;
-  auto r = testing::Run(Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() + "/statvfs.json --state " +
-                        t / "state" + " < /dev/null");
+  auto r = testing::Run(Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() +
+                        "/statvfs.json --state " + t / "state" + " < /dev/null");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no answer file: put one on the kernel command line (slipway.answer=PATH)") != std::string::npos);
   CHECK(nlohmann::json::parse(testing::ReadText(t / "state/report.json"))["result"] == "failed");
@@ -133,9 +133,10 @@ TEST_CASE("no answer file and no terminal: exit 2 with how to supply one") {
 
 TEST_CASE("a fleet without this host: exit 3 and a report listing its identity") {
   testing::TempDir t;
-  testing::WriteText(t / "fleet.toml", "[[host]]\nname = \"other\"\nmac = \"52:54:00:00:00:99\"\nhardware_profile = \"lab\"\n");
-  auto r = testing::Run(Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() + "/statvfs.json --answer " +
-                        t / "fleet.toml --state " + t / "state < /dev/null");
+  testing::WriteText(t / "fleet.toml",
+                     "[[host]]\nname = \"other\"\nmac = \"52:54:00:00:00:99\"\nhardware_profile = \"lab\"\n");
+  auto r = testing::Run(Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() +
+                        "/statvfs.json --answer " + t / "fleet.toml --state " + t / "state < /dev/null");
   CHECK(r.exit_code == 3);
   auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
   CHECK(report["host"]["macs"] == std::vector<std::string>{"02:fc:00:00:00:01"});

@@ -2,6 +2,7 @@
 // back with libarchive, reproducibility, and the ESP size limit.
 #include <archive.h>
 #include <archive_entry.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
@@ -47,9 +48,9 @@ TEST_CASE("the ISO's files read back with libarchive, with Rock Ridge names") {
   std::set<std::string> names;
   for (const auto& [name, body] : files) names.insert(name);
   std::string answer = files["slipway/answer.toml"];
-  for (const char* f : {"boot/vmlinuz", "boot/initrd.img", "boot/efi.img", "isolinux/isolinux.bin",
-                        "isolinux/isolinux.cfg", "profiles/vm-sizes.toml", "profiles/hardware/standard.toml",
-                        "firmware/firmware.toml"}) {
+  for (const char* f :
+       {"boot/vmlinuz", "boot/initrd.img", "boot/efi.img", "isolinux/isolinux.bin", "isolinux/isolinux.cfg",
+        "profiles/vm-sizes.toml", "profiles/hardware/standard.toml", "firmware/firmware.toml"}) {
     CHECK(names.count(f));
   }
   CHECK(answer == testing::ReadText(testing::SourceDir() + "/profiles/fleet/lab.toml"));
@@ -59,7 +60,9 @@ TEST_CASE("two ISO builds of the same inputs are byte-identical") {
   testing::TempDir t;
   std::string a = BuildIso(t, "a.iso"), b = BuildIso(t, "b.iso");
   REQUIRE((fs::exists(a) && fs::exists(b)));
-  INFO(testing::Run("cmp -l " + a + " " + b + " | head -5; xorriso -indev " + a + " -find / -exec lsdl 2>/dev/null | head -3").out);
+  INFO(testing::Run("cmp -l " + a + " " + b + " | head -5; xorriso -indev " + a +
+                    " -find / -exec lsdl 2>/dev/null | head -3")
+           .out);
   CHECK(*Sha256File(a) == *Sha256File(b));
 }
 
