@@ -1,4 +1,4 @@
-// First-boot agent.
+// First-boot agent and role setup.
 #include "builder/agent.h"
 
 #include <filesystem>
@@ -32,16 +32,46 @@ name=$(sed -n 's/^local-hostname: *//p' "$seed/meta-data")
 [ -n "$name" ] || { console "slipway-firstboot: meta-data has no local-hostname"; exit 1; }
 hostname "$name"
 echo "$name" >/etc/hostname 2>/dev/null || true
-# Network: the first address and route of network-config (version 2).
-addr=$(sed -n 's/^ *addresses: *\[\([^],]*\).*/\1/p' "$seed/network-config" | head -n 1)
-gw=$(sed -n 's/^ *via: *//p' "$seed/network-config" | head -n 1)
-if [ -n "$addr" ] && command -v ip >/dev/null; then
-  nic=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
-  if [ -n "$nic" ]; then
+mkdir -p /run/slipway && echo "$name" >/run/slipway/hostname
+# The VM's role, from the runcmd line of user-data, for node-setup.
+sed -n 's|^ *- \[/usr/lib/slipway/node-setup, *\([a-z-]*\)\]$|\1|p' "$seed/user-data" | head -n 1 >/run/slipway/role
+# Network (version 2): each ethernet matched by MAC gets its set-name, its
+# first address and its default route. A seed without a MAC match
+# configures the first NIC.
+nic_of_mac() {
+  for n in /sys/class/net/*; do
+    [ "$(cat "$n/address" 2>/dev/null)" = "$1" ] && { basename "$n"; return; }
+  done
+}
+awk '/^  [A-Za-z0-9_-]+:$/ { if (seen) print mac, name, addr, gw; seen = 1; mac = "-"; name = "-"; addr = "-"; gw = "-" }
+     /macaddress:/ { m = $2; gsub(/"/, "", m); mac = m }
+     /set-name:/ { name = $2 }
+     /^    addresses: *\[/ { a = $0; sub(/.*\[/, "", a); sub(/[],].*/, "", a); if (addr == "-") addr = a }
+     /via:/ { if (gw == "-") gw = $2 }
+     END { if (seen) print mac, name, addr, gw }' "$seed/network-config" >/run/slipway/nics 2>/dev/null
+if [ ! -s /run/slipway/nics ]; then
+  addr=$(sed -n 's/^ *addresses: *\[\([^],]*\).*/\1/p' "$seed/network-config" | head -n 1)
+  gw=$(sed -n 's/^ *via: *//p' "$seed/network-config" | head -n 1)
+  [ -n "$addr" ] && echo "- - $addr ${gw:--}" >/run/slipway/nics
+fi
+if command -v ip >/dev/null; then
+  while read -r mac want addr gw; do
+    nic=""
+    [ "$mac" != "-" ] && nic=$(nic_of_mac "$mac")
+    [ -z "$nic" ] && [ "$mac" = "-" ] && nic=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+    if [ -z "$nic" ]; then
+      console "slipway-firstboot: no NIC has MAC $mac"
+      continue
+    fi
+    if [ "$want" != "-" ] && [ "$nic" != "$want" ]; then
+      ip link set dev "$nic" down 2>/dev/null
+      ip link set dev "$nic" name "$want" 2>/dev/null && nic=$want
+    fi
     ip link set "$nic" up 2>/dev/null
-    ip addr add "$addr" dev "$nic" 2>/dev/null
-    [ -n "$gw" ] && ip route add default via "$gw" 2>/dev/null
-  fi
+    [ "$addr" != "-" ] && ip addr add "$addr" dev "$nic" 2>/dev/null
+    [ "$gw" != "-" ] && ip route add default via "$gw" 2>/dev/null
+    console "slipway-firstboot: $nic ${addr#-}"
+  done </run/slipway/nics
 fi
 # Files: slipway/files/<path> on the seed, modes in slipway/modes ("0600 /path").
 written=0
@@ -58,26 +88,93 @@ if [ -n "$keys" ] && [ -d /home/slipway ]; then
   mkdir -p /home/slipway/.ssh && echo "$keys" >/home/slipway/.ssh/authorized_keys
   chmod 700 /home/slipway/.ssh && chmod 600 /home/slipway/.ssh/authorized_keys
 fi
-[ -x /usr/lib/slipway/node-setup ] && /usr/lib/slipway/node-setup || true
-console "slipway-node-ready $name"
+umount "$seed" 2>/dev/null || true
 )AGENT";
   return kScript;
 }
 
-Status InstallAgent(const std::string& root) {
+const std::string& NodeSetupScript(const std::string& image_role) {
+  // Shared head: console output, the service check, the firewall check.
+  static const std::string kHead = R"SETUP(#!/bin/sh
+# slipway node-setup: the role's setup after the first-boot agent, then the
+# ready marker. Written by Slipway's image builder; see docs/images.md.
+set -u
+say() { echo "slipway-role-setup: $*" >/dev/console 2>/dev/null || echo "slipway-role-setup: $*"; }
+name=$(cat /run/slipway/hostname 2>/dev/null || hostname)
+role=${1:-$(cat /run/slipway/role 2>/dev/null)}
+have_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
+service() {  # service NAME CONFIG CHECK...: the seed's config passes its check, the unit runs
+  svc=$1 cfg=$2
+  shift 2
+  if [ ! -s "$cfg" ]; then say "$svc: no $cfg from the seed; not started"; return; fi
+  if ! "$@" >/dev/null 2>&1; then say "$svc: $cfg fails '$*'"; return; fi
+  have_systemd || { say "$svc: config ok (no systemd here)"; return; }
+  systemctl is-active --quiet "$svc" || systemctl restart "$svc" 2>/dev/null
+  if systemctl is-active --quiet "$svc"; then say "$svc active"; else say "$svc failed to start"; fi
+}
+if command -v nft >/dev/null; then
+  if nft list chain inet filter input 2>/dev/null | grep -q 'policy drop'; then
+    say "nftables: inbound policy drop"
+  else
+    say "nftables: no default-deny inbound ruleset loaded"
+  fi
+fi
+)SETUP";
+  static const std::string kLoadBalancer =
+      kHead + R"SETUP(service haproxy /etc/haproxy/haproxy.cfg haproxy -c -f /etc/haproxy/haproxy.cfg
+service keepalived /etc/keepalived/keepalived.conf keepalived -t -f /etc/keepalived/keepalived.conf
+echo "slipway-node-ready $name" >/dev/console 2>/dev/null || echo "slipway-node-ready $name"
+)SETUP";
+  static const std::string kNode = kHead + R"SETUP(if have_systemd && command -v containerd >/dev/null; then
+  systemctl is-active --quiet containerd || systemctl restart containerd 2>/dev/null
+  if systemctl is-active --quiet containerd; then say "containerd active"; else say "containerd failed to start"; fi
+fi
+if [ -s /etc/kubernetes/kubeadm.yaml ]; then
+  if command -v kubeadm >/dev/null; then
+    case "$role" in
+      control-plane|apiserver) kubeadm init --config /etc/kubernetes/kubeadm.yaml && say "kubeadm init done" ;;
+      *) kubeadm join --config /etc/kubernetes/kubeadm.yaml && say "kubeadm join done" ;;
+    esac
+  else
+    say "kubeadm is not installed (Debian 12 does not package it): $role join left to the artifact bundle"
+  fi
+fi
+echo "slipway-node-ready $name" >/dev/console 2>/dev/null || echo "slipway-node-ready $name"
+)SETUP";
+  return image_role == "loadbalancer" ? kLoadBalancer : kNode;
+}
+
+Status InstallAgent(const std::string& root, const std::string& image_role) {
   std::error_code ec;
   fs::create_directories(root + "/usr/lib/slipway", ec);
   fs::create_directories(root + "/etc/systemd/system/multi-user.target.wants", ec);
   if (auto st = WriteFileAtomic(root + "/usr/lib/slipway/firstboot", AgentScript(), 0755); !st) return st;
-  std::string unit =
-      "[Unit]\nDescription=Slipway first-boot agent (NoCloud seed)\nAfter=local-fs.target\n"
-      "Before=network-online.target\n\n[Service]\nType=oneshot\nExecStart=/usr/lib/slipway/firstboot\n"
+  if (auto st = WriteFileAtomic(root + "/usr/lib/slipway/node-setup", NodeSetupScript(image_role), 0755); !st) {
+    return st;
+  }
+  // The agent runs before the network is online, so that the services of the
+  // role (ordered after it) start on the seed's files; node-setup runs after
+  // them and checks them, so it never waits on a job queued behind itself.
+  std::string firstboot =
+      "[Unit]\nDescription=Slipway first-boot agent (NoCloud seed)\nAfter=local-fs.target "
+      "systemd-udev-trigger.service\n"
+      "Before=network-pre.target network-online.target\nWants=network-pre.target\n\n"
+      "[Service]\nType=oneshot\nExecStart=/usr/lib/slipway/firstboot\n"
       "StandardOutput=journal+console\nRemainAfterExit=yes\n\n[Install]\nWantedBy=multi-user.target\n";
-  if (auto st = WriteFileAtomic(root + "/etc/systemd/system/slipway-firstboot.service", unit, 0644); !st) return st;
-  std::string link = root + "/etc/systemd/system/multi-user.target.wants/slipway-firstboot.service";
-  fs::remove(link, ec);
-  fs::create_symlink("/etc/systemd/system/slipway-firstboot.service", link, ec);
-  if (ec) return Error::Runtime("cannot enable slipway-firstboot.service: " + ec.message());
+  std::string setup =
+      "[Unit]\nDescription=Slipway role setup and ready marker\n"
+      "After=slipway-firstboot.service network-online.target nftables.service containerd.service "
+      "haproxy.service keepalived.service\nRequires=slipway-firstboot.service\n\n"
+      "[Service]\nType=oneshot\nExecStart=/usr/lib/slipway/node-setup\n"
+      "StandardOutput=journal+console\nRemainAfterExit=yes\n\n[Install]\nWantedBy=multi-user.target\n";
+  for (const auto& [unit, text] : {std::pair<std::string, std::string>{"slipway-firstboot.service", firstboot},
+                                   {"slipway-node-setup.service", setup}}) {
+    if (auto st = WriteFileAtomic(root + "/etc/systemd/system/" + unit, text, 0644); !st) return st;
+    std::string link = root + "/etc/systemd/system/multi-user.target.wants/" + unit;
+    fs::remove(link, ec);
+    fs::create_symlink("/etc/systemd/system/" + unit, link, ec);
+    if (ec) return Error::Runtime("cannot enable " + unit + ": " + ec.message());
+  }
   return Ok();
 }
 

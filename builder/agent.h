@@ -1,7 +1,9 @@
-// The first-boot agent Slipway puts in every Linux image: a POSIX shell
-// script (it runs on the full Debian image under systemd, and on the tiny
-// busybox image of the boot tests) that reads the NoCloud seed (label
-// cidata), applies hostname, network and SSH keys, runs the role's setup and
+// The first-boot agent Slipway puts in every Linux image: POSIX shell scripts
+// (they run on the full Debian image under systemd, and on the tiny busybox
+// image of the boot tests). `firstboot` reads the NoCloud seed (label
+// cidata) and applies hostname, network (NICs renamed by MAC) and SSH keys,
+// and writes the VM's files; `node-setup` then runs the role's setup and
+// checks (nftables, HAProxy and keepalived, or containerd and kubeadm) and
 // prints "slipway-node-ready <hostname>" on the console. We ship our own
 // instead of cloud-init: it is a few dozen lines, starts in milliseconds
 // under TCG, and the seed stays cloud-init compatible for images that prefer
@@ -17,8 +19,13 @@ namespace slipway::builder {
 /// The agent script itself.
 const std::string& AgentScript();
 
-/// Installs the agent at /usr/lib/slipway/firstboot with its systemd unit
-/// (enabled) into the tree at `root`.
-Status InstallAgent(const std::string& root);
+/// The role setup of an image with role `image_role` ("linux-node" or
+/// "loadbalancer"): it reports each check as "slipway-role-setup: ..." and
+/// ends with the ready marker.
+const std::string& NodeSetupScript(const std::string& image_role);
+
+/// Installs /usr/lib/slipway/firstboot and /usr/lib/slipway/node-setup with
+/// their systemd units (enabled) into the tree at `root`.
+Status InstallAgent(const std::string& root, const std::string& image_role);
 
 }  // namespace slipway::builder

@@ -116,7 +116,7 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   // 2. Hardening, 3. agent.
   auto records = Harden(tree, def);
   if (!records) return fail(std::move(records).error());
-  if (auto s = InstallAgent(tree); !s) return fail(std::move(s).error());
+  if (auto s = InstallAgent(tree, def.role); !s) return fail(std::move(s).error());
 
   // 4. Disk.
   std::string kernel = Newest(tree, "vmlinuz"), initrd = Newest(tree, "initrd.img");

@@ -47,7 +47,7 @@ cat >"$out/rootfs/sbin/init" <<'INIT'
 #!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null; mkdir -p /run
-/usr/lib/slipway/firstboot
+/usr/lib/slipway/firstboot && /usr/lib/slipway/node-setup
 sleep 2
 poweroff -f
 INIT

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "installer/seed_iso.h"
+#include "qemu.h"
 #include "test_util.h"
 
 using namespace slipway;
@@ -36,7 +37,7 @@ std::string TinyImage() {
   return image;
 }
 
-// Boots and returns the serial console; `uefi` selects OVMF on q35.
+// Boots the tiny image with a seed; the tiny init powers off after the agent.
 std::string Boot(bool uefi, const std::string& hostname, double* seconds) {
   testing::TempDir dir;
   std::string seed = dir / "seed.iso";
@@ -48,27 +49,20 @@ std::string Boot(bool uefi, const std::string& hostname, double* seconds) {
                                    {"slipway/files/etc/kubernetes/kubeadm.yaml", "kind: JoinConfiguration\n"},
                                    {"slipway/modes", "0600 /etc/kubernetes/kubeadm.yaml\n"}})
               .ok());
-  std::string cmd =
-      "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -snapshot "
-      "-serial file:" +
-      dir / "console.log" + " -net none";
-  if (uefi) {
-    fs::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
-    cmd +=
-        " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-        " -drive if=pflash,format=raw,file=" +
-        dir / "vars.fd";
-  } else {
-    cmd += " -machine pc";
-  }
-  cmd += " -drive file=" + TinyImage() + ",if=virtio,format=qcow2 -drive file=" + seed +
-         ",if=virtio,format=raw,readonly=on";
-  auto t0 = std::chrono::steady_clock::now();
-  auto r = testing::Run(cmd);
-  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  INFO(r.err);
-  CHECK(r.exit_code == 0);  // the agent powers the VM off; 124 would be the timeout
-  return testing::ReadText(dir / "console.log");
+  testing::QemuMachine m;
+  m.uefi = uefi;
+  m.memory_mib = 512;
+  m.args = {"-snapshot",
+            "-net",
+            "none",
+            "-drive",
+            "file=" + TinyImage() + ",if=virtio,format=qcow2",
+            "-drive",
+            "file=" + seed + ",if=virtio,format=raw,readonly=on"};
+  auto run = testing::BootQemu(m, "", 240);
+  *seconds = run.seconds;
+  CHECK(run.powered_off);  // the tiny init powers the VM off after the agent
+  return run.console;
 }
 
 }  // namespace
@@ -123,25 +117,18 @@ std::string MarkerIso() {
 }
 
 std::string BootIso(const std::string& how) {
-  testing::TempDir dir;
-  std::string cmd =
-      "timeout 240 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -monitor none -net none "
-      "-serial file:" +
-      dir / "console.log";
-  if (how == "uefi") {
-    fs::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
-    cmd +=
-        " -machine q35 -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-        " -drive if=pflash,format=raw,file=" +
-        dir / "vars.fd" + " -cdrom " + MarkerIso();
-  } else if (how == "usb") {
-    cmd += " -machine pc -drive file=" + MarkerIso() + ",format=raw,if=virtio,snapshot=on";
+  testing::QemuMachine m;
+  m.uefi = how == "uefi";
+  m.memory_mib = 512;
+  m.args = {"-net", "none"};
+  if (how == "usb") {
+    m.args.insert(m.args.end(), {"-drive", "file=" + MarkerIso() + ",format=raw,if=virtio,snapshot=on"});
   } else {
-    cmd += " -machine pc -cdrom " + MarkerIso();
+    m.args.insert(m.args.end(), {"-cdrom", MarkerIso()});
   }
-  auto r = testing::Run(cmd);
-  CHECK(r.exit_code == 0);
-  return testing::ReadText(dir / "console.log");
+  auto run = testing::BootQemu(m, "", 240);
+  CHECK(run.powered_off);
+  return run.console;
 }
 
 }  // namespace

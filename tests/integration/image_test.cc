@@ -93,7 +93,11 @@ TEST_CASE("the image has a GPT with a bootable ESP and an ext4 root, read back w
   auto cat = testing::Run("debugfs -R 'cat /etc/hostname' " + t / "root.img");
   CHECK(cat.out == "unset\n");
   auto agent = testing::Run("debugfs -R 'cat /usr/lib/slipway/firstboot' " + t / "root.img");
-  CHECK(agent.out.find("slipway-node-ready") != std::string::npos);
+  CHECK(agent.out.find("slipway-firstboot: wrote") != std::string::npos);
+  auto setup = testing::Run("debugfs -R 'cat /usr/lib/slipway/node-setup' " + t / "root.img");
+  CHECK(setup.out.find("slipway-node-ready") != std::string::npos);
+  auto wants = testing::Run("debugfs -R 'ls /etc/systemd/system/multi-user.target.wants' " + t / "root.img");
+  CHECK(wants.out.find("slipway-node-setup.service") != std::string::npos);
   auto sshd = testing::Run("debugfs -R 'cat /etc/ssh/sshd_config' " + t / "root.img");
   CHECK(sshd.out.find("PermitRootLogin no") != std::string::npos);
   auto label = testing::Run("debugfs -R stats " + t / "root.img");

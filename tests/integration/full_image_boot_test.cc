@@ -1,0 +1,161 @@
+// Boot tests (label boot) of the real images: images/linux-node.toml and
+// images/loadbalancer.toml built by `slipway build image` from a Debian 12
+// mmdebstrap rootfs, booted under SeaBIOS and OVMF with the NoCloud seeds
+// that `slipway apply` writes for a planned cluster (tests/fixtures/boot/
+// lab-ha.toml: two load balancers, so keepalived has a VRRP pair). Each boot
+// waits for the ready marker, which node-setup prints after its checks.
+//
+// The builds are cached in the build tree (build/full-images, keyed by the
+// slipway binary and the definition; the mmdebstrap tarball in
+// build/image-cache, keyed by the definition), because CTest runs each case
+// in its own process.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/hash.h"
+#include "qemu.h"
+#include "test_util.h"
+
+using namespace slipway;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string BuildDir() { return SLIPWAY_BUILD_DIR; }
+
+// Builds images/NAME.toml into `out` with slipway; returns the manifest.
+nlohmann::json BuildFull(const std::string& name, const std::string& out) {
+  std::string def = testing::SourceDir() + "/images/" + name + ".toml";
+  auto b = testing::Run(testing::Slipway() + " build image " + def + " --out " + out + " --cache " + BuildDir() +
+                        "/image-cache");
+  INFO(b.out << b.err);
+  REQUIRE(b.exit_code == 0);
+  return nlohmann::json::parse(testing::ReadText(out + "/" + name + ".manifest.json"));
+}
+
+// The cached build of images/NAME.toml: rebuilt when the slipway binary or
+// the definition changed.
+nlohmann::json FullImage(const std::string& name) {
+  std::string out = BuildDir() + "/full-images/" + name;
+  std::string key =
+      *Sha256File(testing::Slipway()) + " " + *Sha256File(testing::SourceDir() + "/images/" + name + ".toml");
+  if (testing::ReadText(out + "/.key") == key && fs::exists(out + "/" + name + ".qcow2")) {
+    return nlohmann::json::parse(testing::ReadText(out + "/" + name + ".manifest.json"));
+  }
+  fs::remove_all(out);
+  auto m = BuildFull(name, out);
+  testing::WriteText(out + "/.key", key);
+  return m;
+}
+
+struct Planned {
+  nlohmann::json plan;
+  std::string seeds;  ///< folder of <vm>-seed.iso, written by slipway apply
+};
+
+// The lab host as captured plus the lab-ha cluster, planned and applied to
+// libvirt's in-process test driver: the seeds are the executor's own.
+const Planned& Plan() {
+  static testing::TempDir dir;
+  static Planned p = [] {
+    std::string lab = testing::Fixtures() + "/hosts/lab-csv";
+    auto r = testing::Run(testing::Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab +
+                          "/statvfs.json --cluster " + testing::Fixtures() + "/boot/lab-ha.toml --out " +
+                          dir / "plan.json" + " && " + testing::Slipway() + " apply " + dir / "plan.json" +
+                          " --state " + dir / "state" + " --storage-root " + dir / "root");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return Planned{nlohmann::json::parse(testing::ReadText(dir / "plan.json")), dir / "state/seeds"};
+  }();
+  return p;
+}
+
+const nlohmann::json& Vm(const Planned& p, const std::string& name) {
+  for (const auto& vm : p.plan["vms"]) {
+    if (vm["name"] == name) return vm;
+  }
+  FAIL("no VM " << name << " in the plan");
+  static nlohmann::json none;
+  return none;
+}
+
+// Boots image NAME as VM `vm` of the plan; returns the run.
+testing::QemuRun BootAs(const std::string& image, const std::string& vm_name, bool uefi) {
+  FullImage(image);
+  const Planned& p = Plan();
+  const nlohmann::json& vm = Vm(p, vm_name);
+  testing::QemuMachine m;
+  m.uefi = uefi;
+  m.memory_mib = 1024;
+  m.args = {"-snapshot",
+            "-netdev",
+            "user,id=n0",
+            "-device",
+            "virtio-net-pci,netdev=n0,mac=" + vm["nics"][0]["mac"].get<std::string>(),
+            "-drive",
+            "file=" + BuildDir() + "/full-images/" + image + "/" + image + ".qcow2,if=virtio,format=qcow2",
+            "-drive",
+            "file=" + p.seeds + "/" + vm_name + "-seed.iso,if=virtio,format=raw,readonly=on"};
+  auto run = testing::BootQemu(m, "slipway-node-ready " + vm_name, 400);
+  WARN(image << " as " << vm_name << " under " << (uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)") << ": ready marker after "
+             << run.seconds << " s");
+  return run;
+}
+
+// What every full image shows: the seed applied on the NIC the plan gave
+// the VM, the firewall loaded, and no failed unit.
+void CheckCommon(const testing::QemuRun& run, const std::string& vm_name) {
+  const nlohmann::json& vm = Vm(Plan(), vm_name);
+  INFO(testing::Tail(run.console, 6000));
+  REQUIRE(run.marker_seen);
+  std::string ip = vm["nics"][0]["ip"].get<std::string>() + "/" + std::to_string(vm["nics"][0]["prefix"].get<int>());
+  CHECK(run.console.find("slipway-firstboot: eth0 " + ip) != std::string::npos);
+  CHECK(run.console.find("slipway-firstboot: wrote " + std::to_string(vm["files"].size()) + " file(s)") !=
+        std::string::npos);
+  CHECK(run.console.find("slipway-role-setup: nftables: inbound policy drop") != std::string::npos);
+  CHECK(run.console.find("FAILED") == std::string::npos);  // systemd's mark of a failed unit
+}
+
+}  // namespace
+
+TEST_CASE("the full Debian node image boots under BIOS as a planned worker") {
+  auto run = BootAs("linux-node", "labha-linux-1", false);
+  CheckCommon(run, "labha-linux-1");
+  CHECK(run.console.find("slipway-role-setup: containerd active") != std::string::npos);
+  CHECK(run.console.find("kubeadm is not installed") != std::string::npos);
+}
+
+TEST_CASE("the full Debian node image boots under UEFI as a planned control plane") {
+  auto run = BootAs("linux-node", "labha-cp-1", true);
+  CheckCommon(run, "labha-cp-1");
+  CHECK(run.console.find("slipway-role-setup: containerd active") != std::string::npos);
+  CHECK(run.console.find("control-plane join left to the artifact bundle") != std::string::npos);
+}
+
+TEST_CASE("the full load-balancer image boots under BIOS and runs the planned HAProxy and keepalived") {
+  auto run = BootAs("loadbalancer", "labha-lb-1", false);
+  CheckCommon(run, "labha-lb-1");
+  CHECK(run.console.find("slipway-role-setup: haproxy active") != std::string::npos);
+  CHECK(run.console.find("slipway-role-setup: keepalived active") != std::string::npos);
+}
+
+TEST_CASE("the full load-balancer image boots under UEFI and runs the planned HAProxy and keepalived") {
+  auto run = BootAs("loadbalancer", "labha-lb-2", true);
+  CheckCommon(run, "labha-lb-2");
+  CHECK(run.console.find("slipway-role-setup: haproxy active") != std::string::npos);
+  CHECK(run.console.find("slipway-role-setup: keepalived active") != std::string::npos);
+}
+
+TEST_CASE("the full node and load-balancer images rebuild byte-identically") {
+  for (const char* name : {"linux-node", "loadbalancer"}) {
+    nlohmann::json first = FullImage(name);
+    testing::TempDir dir;
+    nlohmann::json again = BuildFull(name, dir / "out");
+    INFO(name);
+    CHECK(again["outputs"][std::string(name) + ".raw"]["sha256"] ==
+          first["outputs"][std::string(name) + ".raw"]["sha256"]);
+    CHECK(again["outputs"][std::string(name) + ".qcow2"]["sha256"] ==
+          first["outputs"][std::string(name) + ".qcow2"]["sha256"]);
+  }
+}
