@@ -5,12 +5,27 @@
 #      dd + qemu-img convert (disk only, no hardening);
 #   3. mkosi (Debian's mkosi 14) from the same tree, where it can.
 # Prints the times and the ratio slipway / raw (target <= 1.15).
-#   bench/image.sh [TREE]   (default: the tiny boot-test node; bench/harden.sh's
-#                            bullseye tree, build/bench-cache/hardened, is bigger)
+#   bench/image.sh [TREE]   default: the real Debian 12 node rootfs, i.e. the
+#   mmdebstrap tarball of images/linux-node.toml from build/image-cache
+#   (built there by `slipway build image` on first use, as the boot tests do),
+#   extracted once. `bench/image.sh build/boot-test/rootfs` times the tiny
+#   boot-test tree, where fixed costs (hashing a 1 GiB image) dominate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tree=${1:-build/boot-test/rootfs}
-[ -d "$tree" ] || { echo "no tree at $tree (run the boot tests or bench/harden.sh first)" >&2; exit 2; }
+tree=${1:-}
+if [ -z "$tree" ]; then
+  cache=build/image-cache
+  tar="$cache/$(sha256sum images/linux-node.toml | cut -d' ' -f1).tar"
+  if [ ! -f "$tar" ]; then
+    echo "bootstrapping the node rootfs into $cache (mmdebstrap, once)..." >&2
+    build/cli/slipway build image images/linux-node.toml --out build/bench-node --cache "$cache" >/dev/null
+  fi
+  tree=build/bench-node-tree
+  if [ ! -d "$tree" ]; then
+    mkdir -p "$tree.tmp" && tar -xf "$tar" -C "$tree.tmp" 2>/dev/null && mv "$tree.tmp" "$tree"
+  fi
+fi
+[ -d "$tree" ] || { echo "no tree at $tree" >&2; exit 2; }
 command -v parted >/dev/null || apt-get install -y -qq parted >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -59,5 +74,9 @@ awk -v s=$s_total -v r=$r_total -v n=$runs 'BEGIN {
   printf "slipway build image:  %8.2f s\nraw pipeline:         %8.2f s\nratio slipway/raw:    %8.2f (target <= 1.15)\n",
     s / n / 1e6, r / n / 1e6, s / r }'
 if command -v mkosi >/dev/null; then
-  echo "mkosi: not compared (mkosi 14 builds from its own package bootstrap, not from a prepared tree)"
+  # Tried: `mkosi -d debian --base-image TREE --format gpt_ext4` is mkosi 14's
+  # only way to start from a tree (an overlay, sysext-style); it then runs its
+  # cleanup steps in systemd-nspawn, which fails without systemd as PID 1
+  # ("Failed to open system bus"). Without --base-image it debootstraps.
+  echo "mkosi: not compared (mkosi 14 starts from a tree only with --base-image, whose nspawn steps need systemd as PID 1)"
 fi

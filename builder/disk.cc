@@ -297,25 +297,27 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
     if (auto st = run({"syslinux", "--install", esp}); !st) return cleanup(std::move(st).error());
   }
 
-  // The root file system, straight from the tree.
-  std::string root = work_dir + "/root.img";
+  // The root file system, straight from the tree, written by mkfs.ext4 into
+  // its partition of the disk (-E offset): no second copy of the data.
+  uint64_t root_offset = parts->root_start * kSector;
   uint64_t root_bytes = (parts->root_end - parts->root_start + 1) * kSector;
-  fs::remove(root, ec);
+  std::string root = tmp + "?offset=" + std::to_string(root_offset);  // e2fsprogs' unix_io syntax
   std::string hash_seed = DerivedUuid(spec.seed, "ext4-hash-seed");
   if (auto st = run({"mkfs.ext4", "-q", "-F", "-L", "root", "-U", res.root_fs_uuid, "-E",
-                     "hash_seed=" + hash_seed + ",root_owner=0:0", "-d", rootfs, root,
-                     std::to_string(root_bytes / 1024) + "k"});
+                     "hash_seed=" + hash_seed + ",root_owner=0:0,nodiscard,offset=" + std::to_string(root_offset), "-d",
+                     rootfs, tmp, std::to_string(root_bytes / 1024) + "k"});
       !st) {
     return cleanup(std::move(st).error());
   }
-  // mkfs.ext4 -d copies each file's ctime, which cannot be set on the tree,
-  // and reading the tree can move atimes (relatime): pin the times afterwards
-  // with debugfs, so builds are reproducible. `sif PATH` follows a final
-  // symlink, so symlinks are addressed by inode number, found with `ls -p`.
+  // mkfs.ext4 -d copies each file's times, and ctime cannot be set on the
+  // tree (whose files may be the source's own, hard-linked): pin every time
+  // afterwards with debugfs, so builds are reproducible. `sif PATH` follows a
+  // final symlink, so symlinks are addressed by inode number, found with `ls -p`.
   {
     const std::string at = " @" + std::to_string(spec.source_date_epoch) + "\n";
     auto pin = [&](const std::string& target) {
-      return "sif " + target + " ctime" + at + "sif " + target + " atime" + at + "sif " + target + " crtime" + at;
+      return "sif " + target + " mtime" + at + "sif " + target + " ctime" + at + "sif " + target + " atime" + at +
+             "sif " + target + " crtime" + at;
     };
     std::string script = pin("/"), listing;
     std::set<std::string> link_dirs;
@@ -344,7 +346,6 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
     if (auto st = run({"debugfs", "-w", "-f", file, root}); !st) return cleanup(std::move(st).error());
   }
   if (auto st = CopyAt(esp, tmp, parts->esp_start * kSector); !st) return cleanup(std::move(st).error());
-  if (auto st = CopyAt(root, tmp, parts->root_start * kSector); !st) return cleanup(std::move(st).error());
   if (spec.bios) {
     auto mbr = ReadFile(kGptMbr);
     if (!mbr) return cleanup(std::move(mbr).error().Context("BIOS boot code"));
@@ -355,7 +356,6 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
     if (!st) return cleanup(std::move(st).error());
   }
   fs::remove(esp, ec);
-  fs::remove(root, ec);
   fs::rename(tmp, out, ec);
   if (ec) return cleanup(Error::Runtime("cannot rename " + tmp + " to " + out + ": " + ec.message()));
   return res;

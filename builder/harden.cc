@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 
+#include "builder/rootfs.h"
 #include "common/atomic_file.h"
 #include "common/strings.h"
 
@@ -165,6 +166,7 @@ Status Setuid(const std::string& root, const ImageDefinition& def, HardeningReco
     std::string rel = "/" + it->path().lexically_relative(root).string();
     const auto& allow = def.hardening.setuid_allow;
     if (std::find(allow.begin(), allow.end(), rel) != allow.end()) continue;
+    if (auto b = BreakHardLink(it->path().string()); !b) return b;
     ::chmod(it->path().c_str(), st.st_mode & 0777 & ~static_cast<mode_t>(S_ISUID | S_ISGID));
     stripped.push_back(rel);
   }
@@ -198,6 +200,7 @@ Status KernelCmdline(const std::string& root, const ImageDefinition&, HardeningR
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root + "/boot", ec)) {
     if (StartsWith(e.path().filename().string(), "System.map") && e.is_regular_file()) {
+      if (auto b = BreakHardLink(e.path().string()); !b) return b;
       ::chmod(e.path().c_str(), 0600);
       rec->changes.push_back("restricted /boot/" + e.path().filename().string() + " to 0600");
     }

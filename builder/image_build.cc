@@ -38,17 +38,6 @@ std::string Newest(const std::string& tree, const std::string& prefix) {
   return found.empty() ? "" : found.back();
 }
 
-// Every timestamp in the tree becomes SOURCE_DATE_EPOCH (mkfs.ext4 -d copies them).
-void PinTimes(const std::string& tree, long epoch) {
-  timespec ts[2] = {{epoch, 0}, {epoch, 0}};
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    ::utimensat(AT_FDCWD, it->path().c_str(), ts, AT_SYMLINK_NOFOLLOW);
-  }
-  ::utimensat(AT_FDCWD, tree.c_str(), ts, AT_SYMLINK_NOFOLLOW);
-}
-
 nlohmann::json Packages(const std::string& tree) {
   nlohmann::json out = nlohmann::json::object();
   auto status = ReadFile(tree + "/var/lib/dpkg/status");
@@ -127,7 +116,6 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   }
   kernel = fs::canonical(kernel, ec).string();
   initrd = fs::canonical(initrd, ec).string();
-  PinTimes(tree, o.source_date_epoch);
   DiskBuild spec;
   spec.size_bytes = static_cast<uint64_t>(def.disk.size_gib) << 30;
   spec.esp_bytes = static_cast<uint64_t>(def.disk.esp_mib) << 20;

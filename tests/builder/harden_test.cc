@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "builder/rootfs.h"
 #include "test_util.h"
 
 using namespace slipway;
@@ -106,4 +107,26 @@ TEST_CASE("the load-balancer role opens VRRP and allows binding the VIP") {
         std::string::npos);
   CHECK(testing::ReadText(t / "root/etc/sysctl.d/90-slipway-hardening.conf").find("net.ipv4.ip_nonlocal_bind = 1") !=
         std::string::npos);
+}
+
+TEST_CASE("hardening a hard-link copy of a tree leaves the source tree untouched") {
+  testing::TempDir t;
+  MakeTree(t);
+  testing::WriteText(t / "root/boot/System.map-6.1.0", "ffffffff81000000 T _text\n");
+  ::chmod((t / "root/boot/System.map-6.1.0").c_str(), 0644);
+  std::string fstab = testing::ReadText(t / "root/etc/fstab");
+  REQUIRE(CopyTree(t / "root", t / "copy").ok());
+  struct stat st {};
+  ::lstat((t / "copy/usr/bin/mount").c_str(), &st);
+  CHECK(st.st_nlink == 2);  // a hard-link farm, not a copy
+  REQUIRE(Harden(t / "copy", NodeDef()).ok());
+  // The copy is hardened...
+  CHECK(Mode(t / "copy/usr/bin/mount") == 0755);
+  CHECK(Mode(t / "copy/boot/System.map-6.1.0") == 0600);
+  CHECK(testing::ReadText(t / "copy/etc/fstab") != fstab);
+  // ...and the source is not.
+  CHECK(Mode(t / "root/usr/bin/mount") == 04755);
+  CHECK(Mode(t / "root/boot/System.map-6.1.0") == 0644);
+  CHECK(testing::ReadText(t / "root/etc/fstab") == fstab);
+  CHECK(testing::ReadText(t / "root/usr/bin/mount") == "elf");
 }
