@@ -193,7 +193,7 @@ class Planner {
     vm.image = image;
     vm.size = size_name;
     vm.vcpus = size->vcpus;
-    vm.memory_mib = size->memory_gib * 1024;
+    vm.memory_mib = size->memory_mib;
     vm.firmware = ResolveFirmware(*fw);
     auto ip = ips->Next();
     if (!ip) return std::move(ip).error();
@@ -204,7 +204,7 @@ class Planner {
     vm.disks.push_back({"disk/" + vm.cluster + "/" + name + "/os", name + "-os.qcow2", "os",
                         static_cast<uint64_t>(size->os_disk_gib) * kGiB, "", "", ""});
     vm.explain.push_back("size " + size_name + " (" + std::to_string(size->vcpus) + " vCPU, " +
-                         std::to_string(size->memory_gib) + " GiB, OS disk " + std::to_string(size->os_disk_gib) +
+                         (size->memory_mib % 1024 ? std::to_string(size->memory_mib) + " MiB" : std::to_string(size->memory_mib / 1024) + " GiB") + ", OS disk " + std::to_string(size->os_disk_gib) +
                          " GiB) from " + size_from);
     vm.explain.push_back("firmware " + firmware_name + " (" + vm.firmware.mode +
                          (fw->secure_boot ? ", Secure Boot" : "") + (fw->tpm_version.empty() ? "" : ", vTPM") +

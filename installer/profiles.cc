@@ -80,7 +80,13 @@ std::optional<VmSizeCatalog> ReadVmSizes(const toml::table& root, const std::str
     s.name = r.String("name", Need::kRequired).value_or("");
     if (!s.name.empty() && !seen.insert(s.name).second) r.ErrorAt("name", "VM size '" + s.name + "' is defined twice");
     s.vcpus = r.Int("vcpus", Need::kRequired, 1, 256).value_or(0);
-    s.memory_gib = r.Int("memory_gib", Need::kRequired, 1, 4096).value_or(0);
+    // Memory in GiB, or in MiB for sizes below a GiB; exactly one of them.
+    // memory_gib stays required unless memory_mib is there, so a misspelt
+    // key is still one error with a did-you-mean.
+    auto gib = r.Int("memory_gib", r.Has("memory_mib") ? Need::kOptional : Need::kRequired, 1, 4096);
+    auto mib = r.Int("memory_mib", Need::kOptional, 128, 4096 * 1024);
+    if (gib && mib) r.ErrorAt("memory_mib", "VM size '" + s.name + "' gives both memory_gib and memory_mib; keep one");
+    s.memory_mib = gib ? *gib * 1024 : mib.value_or(0);
     s.os_disk_gib = r.Int("os_disk_gib", Need::kOptional, 8, 65536).value_or(100);
     r.Finish();
     catalog.sizes.push_back(std::move(s));

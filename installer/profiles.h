@@ -20,7 +20,7 @@ namespace slipway::installer {
 struct VmSize {
   std::string name;
   int64_t vcpus = 0;
-  int64_t memory_gib = 0;
+  int64_t memory_mib = 0;  ///< from memory_gib or memory_mib
   int64_t os_disk_gib = 0;
   SourcePos pos;
 };

@@ -13,7 +13,7 @@ TEST_CASE("every bundled profile, firmware and image definition validates") {
       cli::CheckPaths({SourceDir() + "/profiles", SourceDir() + "/images", SourceDir() + "/firmware"}, SourceDir());
   for (const Diagnostic& d : report.diags.items()) INFO(FormatDiagnostic(d));
   CHECK(report.diags.ErrorCount() == 0);
-  CHECK(report.files.size() == 15);  // 10 profiles, 4 images, 1 firmware catalogue
+  CHECK(report.files.size() == 17);  // 10 profiles, 4 images, 1 firmware catalogue
 }
 
 namespace {
@@ -98,8 +98,8 @@ TEST_CASE("duplicate MACs, serials, UUIDs and addresses in a fleet file are erro
 TEST_CASE("fleet references resolve and a private key is refused without echoing it") {
   auto lines = CheckBad("fleet-references.toml");
   CHECK(lines == Lines{"F:4:20: error: unknown hardware profile 'standrd' (did you mean 'standard'?); known: "
-                       "'edge-small', 'lab', 'large' and 'standard'",
-                       "F:5:12: error: unknown cluster 'prdo' (did you mean 'prod'?); known: 'dev', 'lab' and 'prod'",
+                       "'edge-small', 'lab', 'large', 'smoke' and 'standard'",
+                       "F:5:12: error: unknown cluster 'prdo' (did you mean 'prod'?); known: 'dev', 'lab', 'prod' and 'smoke'",
                        "F:6:23: error: item 1 of 'ssh_authorized_keys' is a PRIVATE key; put the public key (.pub) "
                        "here and keep the private key off the answer file"});
   for (const std::string& l : lines) CHECK(l.find("b3BlbnNzaC1rZXktdjEAAAAA") == std::string::npos);
@@ -144,7 +144,7 @@ TEST_CASE("slipway check exits 0 on the bundled files") {
   auto r =
       Run(Slipway() + " check " + SourceDir() + "/profiles " + SourceDir() + "/images " + SourceDir() + "/firmware");
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("checked 15 files: 15 valid, 0 with errors") != std::string::npos);
+  CHECK(r.out.find("checked 17 files: 17 valid, 0 with errors") != std::string::npos);
 }
 
 TEST_CASE("slipway check exits 2 with every located error on stderr") {

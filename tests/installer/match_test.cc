@@ -52,13 +52,13 @@ std::vector<std::string> Ranking(const std::vector<ProfileMatch>& ms) {
 
 TEST_CASE("a standard rack server fits standard and edge-small, standard ranked first") {
   auto ms = MatchProfiles(Host("uefi-secureboot"), Bundled().hardware);
-  CHECK(Ranking(ms) == std::vector<std::string>{"standard+", "edge-small+", "lab+", "large-"});
+  CHECK(Ranking(ms) == std::vector<std::string>{"standard+", "edge-small+", "lab+", "smoke+", "large-"});
 }
 
-TEST_CASE("a BIOS edge box fits edge-small (and lab), not standard or large") {
+TEST_CASE("a BIOS edge box fits edge-small (and lab and smoke), not standard or large") {
   auto ms = MatchProfiles(Host("bios-only"), Bundled().hardware);
-  CHECK(Ranking(ms) == std::vector<std::string>{"edge-small+", "lab+", "standard-", "large-"});
-  const RuleResult& fw = Rule(ms[2].rules, "firmware");  // standard
+  CHECK(Ranking(ms) == std::vector<std::string>{"edge-small+", "lab+", "smoke+", "standard-", "large-"});
+  const RuleResult& fw = Rule(ms[3].rules, "firmware");  // standard
   CHECK(fw.state == CheckState::kFail);
   CHECK(fw.measured == "BIOS");
   CHECK(fw.threshold == "UEFI");
@@ -68,12 +68,12 @@ TEST_CASE("a BIOS edge box fits edge-small (and lab), not standard or large") {
   CHECK(fw.source.line == 13);
 }
 
-TEST_CASE("with virtualization off only lab fits, and edge-small lacks only virtualization") {
+TEST_CASE("with virtualization off only lab (and smoke) fit, and edge-small lacks only virtualization") {
   auto all = MatchProfiles(Host("no-virt"), Bundled().hardware);
-  CHECK(Ranking(all) == std::vector<std::string>{"lab+", "edge-small-", "standard-", "large-"});
+  CHECK(Ranking(all) == std::vector<std::string>{"lab+", "smoke+", "edge-small-", "standard-", "large-"});
   std::vector<HardwareProfile> production;
   for (const auto& p : Bundled().hardware) {
-    if (p.name != "lab") production.push_back(p);
+    if (p.name != "lab" && p.name != "smoke") production.push_back(p);
   }
   auto ms = MatchProfiles(Host("no-virt"), production);
   REQUIRE_FALSE(ms[0].fits);
@@ -130,10 +130,11 @@ TEST_CASE("unknown host values fail with their reason, never as 0") {
 
 TEST_CASE("slipway match and preflight exit 0, 3 and 2 as documented") {
   std::string h = testing::Fixtures() + "/hosts/";
-  // A profile tree without 'lab', so that nothing fits the no-virt host.
+  // A profile tree without 'lab' and 'smoke', so that nothing fits the no-virt host.
   testing::TempDir tmp;
   std::filesystem::copy(testing::SourceDir() + "/profiles", tmp.path(), std::filesystem::copy_options::recursive);
   std::filesystem::remove(tmp / "hardware/lab.toml");
+  std::filesystem::remove(tmp / "hardware/smoke.toml");
   auto fx = [&](const std::string& n) { return " --sysroot " + h + n + " --fs-usage " + h + n + "/statvfs.json"; };
   auto r = testing::Run(testing::Slipway() + " match" + fx("bios-only"));
   CHECK(r.exit_code == 0);
