@@ -4,6 +4,7 @@
 #include <elf.h>
 
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -45,8 +46,8 @@ bool VaddrToOffset(const std::vector<Elf64_Phdr>& phdrs, uint64_t vaddr, uint64_
 }  // namespace
 
 const std::vector<std::string>& DefaultLibraryDirs() {
-  static const std::vector<std::string> kDirs = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-                                                 "/usr/lib64",            "/lib",                      "/usr/lib"};
+  static const std::vector<std::string> kDirs = {
+      "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"};
   return kDirs;
 }
 
@@ -104,6 +105,34 @@ Result<ElfInfo> ReadElf(const std::string& path) {
   return info;
 }
 
+Result<std::string> ReadElfSection(const std::string& path, const std::string& name) {
+  auto data = ReadFile(path);
+  if (!data) return std::move(data).error();
+  Elf64_Ehdr eh{};
+  if (!At(*data, 0, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+    return Error::Input(path + " is not a 64-bit little-endian ELF file");
+  }
+  auto section = [&](uint16_t i, Elf64_Shdr* sh) {
+    return At(*data, eh.e_shoff + static_cast<uint64_t>(i) * eh.e_shentsize, sh);
+  };
+  Elf64_Shdr names{};
+  if (eh.e_shstrndx >= eh.e_shnum || !section(eh.e_shstrndx, &names)) {
+    return Error::Input(path + ": no section name table");
+  }
+  for (uint16_t i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh{};
+    if (!section(i, &sh))
+      return Error::Input(path + ": section header " + std::to_string(i) + " lies outside the file");
+    if (CString(*data, names.sh_offset + sh.sh_name) != name) continue;
+    if (sh.sh_offset > data->size() || data->size() - sh.sh_offset < sh.sh_size) {
+      return Error::Input(path + ": section " + name + " lies outside the file");
+    }
+    return data->substr(sh.sh_offset, sh.sh_size);
+  }
+  return std::string();
+}
+
 Result<std::vector<ElfFile>> ElfClosure(const std::vector<std::string>& programs,
                                         const std::vector<std::string>& library_dirs) {
   std::map<std::string, ElfFile> out;  // by target
@@ -112,12 +141,16 @@ Result<std::vector<ElfFile>> ElfClosure(const std::vector<std::string>& programs
     std::string target;  // set when taken from the list
     std::string wanted_by;
   };
-  std::vector<Todo> todo;
+  // Breadth first, and a soname found once is reused, as ld.so does: a
+  // library without RUNPATH (libsystemd-core) gets its sibling
+  // (libsystemd-shared) because the program's RUNPATH loaded it already.
+  std::deque<Todo> todo;
   for (const std::string& p : programs) todo.push_back({p, "", ""});
   std::set<std::string> seen;
+  std::map<std::string, std::string> loaded;  // soname -> path
   while (!todo.empty()) {
-    Todo t = todo.back();
-    todo.pop_back();
+    Todo t = todo.front();
+    todo.pop_front();
     std::error_code ec;
     std::string real = fs::canonical(t.path, ec).string();
     if (ec) {
@@ -133,6 +166,7 @@ Result<std::vector<ElfFile>> ElfClosure(const std::vector<std::string>& programs
     if (!info) return std::move(info).error();
     if (!info->interpreter.empty()) todo.push_back({info->interpreter, "", t.target});
     for (const std::string& soname : info->needed) {
+      if (loaded.count(soname)) continue;
       std::string found;
       std::vector<std::string> dirs = info->runpath;
       dirs.insert(dirs.end(), library_dirs.begin(), library_dirs.end());
@@ -145,6 +179,7 @@ Result<std::vector<ElfFile>> ElfClosure(const std::vector<std::string>& programs
       if (found.empty()) {
         return Error::Input("library " + soname + " (needed by " + t.target + ") is in none of " + Join(dirs, ", "));
       }
+      loaded[soname] = found;
       todo.push_back({found, "", t.target});
     }
   }

@@ -22,6 +22,10 @@ struct ElfInfo {
 /// ELF, or not ELF64 little-endian, naming the file.
 Result<ElfInfo> ReadElf(const std::string& path);
 
+/// The bytes of section `name` of the ELF file `path` (for a kernel
+/// module's ".modinfo"); empty when the file has no such section.
+Result<std::string> ReadElfSection(const std::string& path, const std::string& name);
+
 /// One file the closure needs: where it is on the build machine, and where
 /// the loader looks for it on the target (the same path, or the folder it
 /// was found in plus the soname).

@@ -129,6 +129,26 @@ void ReadIso(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
   d->iso = std::move(s);
 }
 
+void ReadLive(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
+  TableReader r(t, d->file, "[live]", diags);
+  LiveSpec s;
+  auto absolute = [&](const char* key, Need need) {
+    std::vector<std::string> v = r.StringArray(key, need).value_or(std::vector<std::string>{});
+    std::set<std::string> seen;
+    for (const std::string& p : v) {
+      if (p.empty() || p[0] != '/') r.ErrorAt(key, std::string("'") + key + "' has '" + p + "'; give absolute paths");
+      if (!seen.insert(p).second) r.ErrorAt(key, "'" + p + "' is listed twice");
+    }
+    return v;
+  };
+  s.programs = absolute("programs", Need::kRequired);
+  s.files = absolute("files", Need::kOptional);
+  s.modules = r.StringArray("modules", Need::kOptional).value_or(std::vector<std::string>{});
+  if (auto b = r.String("busybox", Need::kOptional)) s.busybox = *b;
+  r.Finish();
+  d->live = std::move(s);
+}
+
 }  // namespace
 
 std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, const std::string& file,
@@ -159,13 +179,13 @@ std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, cons
     const bool linux_role = IsLinuxRole(d.role);
     const bool windows = d.role == "windows-node";
     const bool installer = d.role == "installer";
-    section("rootfs", linux_role || installer, Need::kRequired, "'linux-node', 'loadbalancer' or 'installer'",
-            ReadRootfs);
+    section("rootfs", linux_role, Need::kRequired, "'linux-node' or 'loadbalancer'", ReadRootfs);
     section("disk", linux_role, Need::kRequired, "'linux-node' or 'loadbalancer'", ReadDisk);
     section("hardening", linux_role || windows, linux_role ? Need::kRequired : Need::kOptional,
             "'linux-node', 'loadbalancer' or 'windows-node'", ReadHardening);
     section("windows", windows, Need::kRequired, "'windows-node'", ReadWindows);
     section("iso", installer, Need::kRequired, "'installer'", ReadIso);
+    section("live", installer, Need::kRequired, "'installer'", ReadLive);
   }
   top.Finish();
   if (d.role == "loadbalancer" && !d.hardening.allow_vrrp && diags->ErrorCount() == errors_before) {

@@ -53,6 +53,14 @@ struct IsoSpec {
   int64_t esp_max_mib = 32;
 };
 
+/// The installer ISO's live system (role installer): see builder/live_root.h.
+struct LiveSpec {
+  std::vector<std::string> programs;     ///< absolute paths on the build machine (ELF; libraries follow)
+  std::vector<std::string> files;        ///< absolute paths copied as they are (units, D-Bus config)
+  std::vector<std::string> modules;      ///< kernel modules stage 1 loads (dependencies follow)
+  std::string busybox = "/bin/busybox";  ///< static busybox for stage 1
+};
+
 struct ImageDefinition {
   std::string name;
   std::string role;  ///< "linux-node", "loadbalancer", "windows-node" or "installer"
@@ -63,6 +71,7 @@ struct ImageDefinition {
   HardeningSpec hardening;
   std::optional<WindowsSpec> windows;
   std::optional<IsoSpec> iso;
+  std::optional<LiveSpec> live;
 };
 
 std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, const std::string& file,

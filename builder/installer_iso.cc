@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "builder/iso_writer.h"
+#include "builder/live_root.h"
+#include "builder/staging.h"
 #include "common/atomic_file.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
@@ -26,22 +28,6 @@ std::string NewestIn(const std::string& dir, const std::string& prefix) {
   return found.empty() ? "" : fs::canonical(found.back(), ec).string();
 }
 
-// Stages `src` at `dst`: hard links where the file system allows (a node
-// image is gigabytes; the ISO writer reads it once, from wherever it is),
-// copies otherwise. The ISO gets SOURCE_DATE_EPOCH as every timestamp anyway.
-Status Place(const std::string& src, const std::string& dst) {
-  std::error_code ec;
-  fs::create_directories(fs::path(dst).parent_path(), ec);
-  fs::copy(src, dst, fs::copy_options::recursive | fs::copy_options::create_hard_links, ec);
-  if (ec) {
-    ec.clear();
-    fs::remove_all(dst, ec);
-    fs::copy(src, dst, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-  }
-  if (ec) return Error::Runtime("cannot stage " + src + ": " + ec.message());
-  return Ok();
-}
-
 // A copy with its mtime pinned, for mcopy -m into the ESP image.
 Status PinnedCopy(const std::string& src, const std::string& dst, long epoch) {
   std::error_code ec;
@@ -55,33 +41,50 @@ Status PinnedCopy(const std::string& src, const std::string& dst, long epoch) {
 
 }  // namespace
 
-Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
+Result<IsoBuildSummary> BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   if (!def.iso) return Error::Input(def.file + ": not an installer definition (role 'installer' with [iso])");
   const IsoSpec& iso = *def.iso;
-  std::string kernel = NewestIn(o.boot_dir, "vmlinuz"), initrd = NewestIn(o.boot_dir, "initrd.img");
-  if (kernel.empty() || initrd.empty()) {
-    return Error::Input("no vmlinuz* and initrd.img* in " + o.boot_dir +
-                        "; give the /boot folder of the installer rootfs");
-  }
   std::string stage = o.out + ".stage";
   std::error_code ec;
   fs::remove_all(stage, ec);
   auto fail = [&](Error e) {
     fs::remove_all(stage, ec);
+    fs::remove_all(o.out + ".esp", ec);
     return e.Context("building " + o.out);
   };
+  IsoBuildSummary summary;
+  std::string kernel, initrd;
+  if (!o.boot_dir.empty()) {
+    // A kernel and initramfs given as they are: no live system is built.
+    kernel = NewestIn(o.boot_dir, "vmlinuz"), initrd = NewestIn(o.boot_dir, "initrd.img");
+    if (kernel.empty() || initrd.empty()) {
+      return Error::Input("no vmlinuz* and initrd.img* in " + o.boot_dir + " (--boot)");
+    }
+    for (auto [src, dst] :
+         std::vector<std::pair<std::string, std::string>>{{kernel, "/boot/vmlinuz"}, {initrd, "/boot/initrd.img"}}) {
+      if (auto st = StageFile(src, stage + dst); !st) return fail(std::move(st).error());
+    }
+  } else {
+    if (!def.live) return Error::Input(def.file + ": has no [live] section to build the live system from");
+    LiveInputs in;
+    in.kernel_root = o.kernel_root;
+    in.data_dir = o.data_dir;
+    in.slipway_programs = o.slipway_programs;
+    in.medium_label = iso.volume_id;
+    in.source_date_epoch = o.source_date_epoch;
+    auto live = StageLiveSystem(*def.live, in, stage);
+    if (!live) return fail(std::move(live).error());
+    summary.live = *live;
+  }
+  kernel = stage + "/boot/vmlinuz", initrd = stage + "/boot/initrd.img";
   bool bios = std::find(iso.boot.begin(), iso.boot.end(), "bios") != iso.boot.end();
   bool uefi = std::find(iso.boot.begin(), iso.boot.end(), "uefi") != iso.boot.end();
   std::string cmdline = iso.kernel_cmdline;
-  for (auto [src, dst] :
-       std::vector<std::pair<std::string, std::string>>{{kernel, "/boot/vmlinuz"}, {initrd, "/boot/initrd.img"}}) {
-    if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
-  }
   if (bios) {
     for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
              {"/usr/lib/ISOLINUX/isolinux.bin", "/isolinux/isolinux.bin"},
              {"/usr/lib/syslinux/modules/bios/ldlinux.c32", "/isolinux/ldlinux.c32"}}) {
-      if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
+      if (auto st = StageFile(src, stage + dst); !st) return fail(std::move(st).error());
     }
     std::string cfg =
         "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n  KERNEL /boot/vmlinuz\n"
@@ -137,13 +140,13 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
            {o.data_dir + "/profiles", "/profiles"},
            {o.data_dir + "/firmware/firmware.toml", "/firmware/firmware.toml"}}) {
-    if (auto st = Place(src, stage + dst); !st) return fail(std::move(st).error());
+    if (auto st = StageFile(src, stage + dst); !st) return fail(std::move(st).error());
   }
   if (!o.answer.empty()) {
-    if (auto st = Place(o.answer, stage + "/slipway/answer.toml"); !st) return fail(std::move(st).error());
+    if (auto st = StageFile(o.answer, stage + "/slipway/answer.toml"); !st) return fail(std::move(st).error());
   }
   if (!o.images_dir.empty()) {
-    if (auto st = Place(o.images_dir, stage + "/slipway/images"); !st) return fail(std::move(st).error());
+    if (auto st = StageFile(o.images_dir, stage + "/slipway/images"); !st) return fail(std::move(st).error());
   }
   IsoOptions io;
   io.volume_id = iso.volume_id;
@@ -153,7 +156,8 @@ Status BuildInstallerIso(const ImageDefinition& def, const IsoBuildOptions& o) {
   io.source_date_epoch = o.source_date_epoch;
   if (auto st = WriteIso(stage, io, o.out); !st) return fail(std::move(st).error());
   fs::remove_all(stage, ec);
-  return Ok();
+  summary.iso_bytes = fs::file_size(o.out, ec);
+  return summary;
 }
 
 }  // namespace slipway::builder

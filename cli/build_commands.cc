@@ -1,5 +1,6 @@
 // slipway build image.
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -26,9 +27,32 @@ constexpr const char* kBuildHelp =
     "For role windows-node: --windows-media PATH (a Windows Server ISO, checked for UDF,\n"
     "or an install.wim) [--artifacts DIR] writes a hardened autounattend.xml, a first-boot\n"
     "script (artifact sha256s from DIR) and an answer ISO; no Windows image is built.\n\n"
-    "       slipway build iso images/installer.toml --out FILE.iso --boot DIR [--answer F] [--images DIR]\n"
-    "The ISO boots a given kernel and initramfs; putting slipway itself into a live\n"
-    "initramfs is not built yet.\n";
+    "       slipway build iso images/installer.toml --out FILE.iso [--kernel DIR] [--answer F] [--images DIR]\n"
+    "The bootable installer ISO (BIOS, UEFI, USB); see 'slipway build iso --help'.\n";
+
+constexpr const char* kIsoHelp =
+    "usage: slipway build iso images/installer.toml --out slipway.iso [--kernel DIR]\n"
+    "                         [--answer FLEET.toml] [--images DIR] [--boot DIR]\n\n"
+    "Builds the installer ISO: ISO9660 (Rock Ridge, Joliet) with El Torito BIOS\n"
+    "(ISOLINUX) and UEFI (systemd-boot ESP) entries and an isohybrid MBR/GPT, written\n"
+    "with libisofs. It boots a live system made from this machine (Debian 12):\n"
+    "  - an initramfs (static busybox, the [live] kernel modules, the stage-1 init)\n"
+    "    that mounts the ISO's /live under a RAM overlay, mounts file systems\n"
+    "    labelled CSV<N> at /ClusterStorage/Volume<N>, and starts systemd;\n"
+    "  - /live: systemd, dbus-daemon, the [live] programs, slipway and\n"
+    "    slipway-installer (from this build), every shared library they need, the\n"
+    "    installer's unit and D-Bus policy, profiles/ and firmware/.\n"
+    "systemd starts slipway-installer.service, unattended (slipway.mode=auto on the\n"
+    "kernel command line, [iso] kernel_cmdline) or with its menu (slipway.mode=interactive).\n\n"
+    "  --kernel DIR   a root holding boot/vmlinuz-VERSION and lib/modules/VERSION/:\n"
+    "                 this machine's / (default) or a linux-image .deb unpacked with\n"
+    "                 dpkg-deb -x\n"
+    "  --answer FILE  a fleet answer file, at /slipway/answer.toml on the ISO\n"
+    "  --images DIR   node images, at /slipway/images (otherwise expected on a CSV)\n"
+    "  --boot DIR     boot DIR's vmlinuz* and initrd.img* as they are, with no live\n"
+    "                 system (for testing boot paths)\n\n"
+    "SOURCE_DATE_EPOCH (default 0) makes the same inputs give the same bytes.\n"
+    "Exit codes: 0 built, 1 a tool or write failed, 2 bad definition or input.\n";
 
 // Reads and validates an image definition; prints every located error.
 std::optional<builder::ImageDefinition> LoadDefinition(const std::string& file, Io io) {
@@ -57,15 +81,18 @@ int RunHarden(std::span<char* const> argv, Io io) {
 }
 
 int RunIso(std::span<char* const> argv, Io io) {
-  auto args = Args::Parse(argv, {{"help"}, {"out", true}, {"boot", true}, {"answer", true}, {"images", true}});
-  if (!args || args->positionals().size() != 1 || !args->Has("out") || !args->Has("boot")) {
-    return UsageError(
-        "build iso", args ? Error::Input("give images/installer.toml, --out FILE.iso and --boot DIR") : args.error(),
-        "usage: slipway build iso images/installer.toml --out slipway.iso --boot DIR [--answer FLEET.toml]"
-        " [--images DIR]\n\nDIR holds the installer's vmlinuz* and initrd.img*. Writes an ISO9660 image"
-        " (Rock Ridge, Joliet) with El Torito BIOS (ISOLINUX) and UEFI (systemd-boot ESP) entries and an"
-        " isohybrid MBR/GPT, with libisofs.\n",
-        io);
+  auto args = Args::Parse(
+      argv, {{"help"}, {"out", true}, {"boot", true}, {"kernel", true}, {"answer", true}, {"images", true}});
+  if (args && args->Has("help")) {
+    io.out << kIsoHelp;
+    return 0;
+  }
+  if (!args || args->positionals().size() != 1 || !args->Has("out")) {
+    return UsageError("build iso", args ? Error::Input("give images/installer.toml and --out FILE.iso") : args.error(),
+                      kIsoHelp, io);
+  }
+  if (args->Has("boot") && args->Has("kernel")) {
+    return UsageError("build iso", Error::Input("--boot and --kernel exclude each other"), kIsoHelp, io);
   }
   std::string file = args->positionals()[0];
   auto def = LoadDefinition(file, io);
@@ -73,12 +100,35 @@ int RunIso(std::span<char* const> argv, Io io) {
   builder::IsoBuildOptions o;
   o.out = args->Get("out");
   o.boot_dir = args->Get("boot");
+  o.kernel_root = args->Get("kernel", "/");
   o.answer = args->Get("answer");
   o.images_dir = args->Get("images");
   o.data_dir = DataDir();
   if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) o.source_date_epoch = std::atol(e);
-  if (auto st = builder::BuildInstallerIso(*def, o); !st) return ReportError("build iso", st.error(), io);
-  io.out << o.out << "\n";
+  if (o.boot_dir.empty()) {
+    // The live root carries this build's own programs.
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::string installer = self.parent_path().string() + "/slipway-installer";
+    if (ec || !std::filesystem::exists(installer)) {
+      return ReportError("build iso",
+                         Error::Input("slipway-installer is not next to this slipway (" + self.parent_path().string() +
+                                      "); build both ('make build')"),
+                         io);
+    }
+    o.slipway_programs = {self.string(), installer};
+  }
+  io.out << "building " << o.out << "\n" << std::flush;
+  auto built = builder::BuildInstallerIso(*def, o);
+  if (!built) return ReportError("build iso", built.error(), io);
+  if (o.boot_dir.empty()) {
+    const auto& l = built->live;
+    io.out << "  kernel " << l.kernel_version << ", initramfs " << (l.initrd_bytes >> 10) << " KiB with " << l.modules
+           << " module(s)\n"
+           << "  live root: " << l.programs << " program(s), " << l.libraries << " librar"
+           << (l.libraries == 1 ? "y" : "ies") << ", " << l.files << " files, " << (l.live_bytes >> 20) << " MiB\n";
+  }
+  io.out << "  " << o.out << "  " << (built->iso_bytes >> 20) << " MiB\n";
   return 0;
 }
 

@@ -12,7 +12,7 @@ namespace slipway::cli {
 namespace {
 
 int RunVersion(std::span<char* const>, Io io) {
-  io.out << "slipway 0.1.0\n";
+  io.out << "slipway " SLIPWAY_VERSION "\n";
   return 0;
 }
 

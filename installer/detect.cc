@@ -464,6 +464,16 @@ Result<HardwareReport> Detect(const Sysroot& s, const FsUsageSource& usage, cons
     if (under_cs || shared_fs) r.csvs.push_back(MakeCsv(s, usage, *m, mp, under_cs ? "ClusterStorage" : "shared-fs"));
   }
   if (auto st = AddNamedCsvs(s, usage, options.extra_csvs, &r); !st) return std::move(st).error();
+  // A disk that holds a CSV is shared storage, not a local data disk.
+  for (const Csv& c : r.csvs) {
+    auto it = visible.find(c.path);
+    if (it == visible.end()) continue;
+    for (Disk& d : r.disks) {
+      bool backs = d.dev == it->second->dev;
+      for (const Partition& p : d.partitions) backs = backs || p.dev == it->second->dev;
+      if (backs && d.csv.empty()) d.csv = c.path;
+    }
+  }
   return r;
 }
 

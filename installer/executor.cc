@@ -310,11 +310,16 @@ class Executor {
     if (!up && IsUnsupported(up.error())) {
       // The test driver keeps no volume data: place the file at the volume's
       // path ourselves (same host), still 0600.
+      // Durably (temp file, fsync, rename, fsync of the folder), because the
+      // journal records the step as done right after: a power cut must not
+      // leave a seed that the journal calls written but the disk never got.
       std::string path = hv_.VolumePath(s.pool, s.name);
       fs::create_directories(fs::path(path).parent_path(), ec);
-      fs::copy_file(local, path, fs::copy_options::overwrite_existing, ec);
-      if (ec) return Error::Runtime("cannot copy seed ISO to " + path + ": " + ec.message());
-      ::chmod(path.c_str(), 0600);
+      auto bytes = ReadFile(local);
+      if (!bytes) return std::move(bytes).error();
+      if (auto st = WriteFileAtomic(path, *bytes, 0600); !st) {
+        return std::move(st).error().Context("copying the seed ISO to " + path);
+      }
       *note = "seed ISO copied to " + path;
       return Ok();
     }

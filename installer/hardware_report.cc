@@ -5,6 +5,7 @@ namespace slipway::installer {
 
 std::string DataDiskProblem(const Disk& d) {
   if (d.boot_medium) return "holds the boot medium";
+  if (!d.csv.empty()) return "backs CSV " + d.csv;
   if (d.removable.value_or(false)) return "is removable";
   if (d.read_only) return "is read-only";
   if (d.transport == "optical") return "is an optical drive";

@@ -82,6 +82,7 @@ struct Disk {
   std::vector<Partition> partitions;
   bool boot_medium = false;
   std::string boot_reason;  ///< why it is the boot medium ("/ is mounted from vda1")
+  std::string csv;          ///< the CSV mount point it (or a partition) backs, if any
 };
 
 struct Nic {
@@ -152,9 +153,10 @@ std::string DataDiskProblem(const Disk& d);
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CpuInfo, model, sockets, cores, threads, virtualization, virtualization_flag,
                                    kvm_device, kvm_note)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Partition, name, dev, size_bytes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Disk, name, dev, size_bytes, logical_sector_bytes, physical_sector_bytes, rotational,
-                                   removable, read_only, transport, model, serial, wwn, partitions, boot_medium,
-                                   boot_reason)
+// With defaults: reports saved before a field existed still load.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Disk, name, dev, size_bytes, logical_sector_bytes,
+                                                physical_sector_bytes, rotational, removable, read_only, transport,
+                                                model, serial, wwn, partitions, boot_medium, boot_reason, csv)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Nic, name, physical, mac, driver, speed_mbps, link, operstate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Gpu, pci_address, vendor_id, device_id, driver)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FirmwareInfo, boot_mode, secure_boot, tpm_present, tpm_version)

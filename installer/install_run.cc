@@ -148,8 +148,15 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.report["host_id"] = HostId(*hw, "unknown");
   run.report["host"] = {
       {"macs", hw->Macs()}, {"serial", hw->smbios.serial.value_or("")}, {"uuid", hw->smbios.uuid.value_or("")}};
-  run.Status("Discovered " + std::to_string(hw->disks.size()) + " disk(s), " + std::to_string(hw->Macs().size()) +
-             " NIC(s), " + std::to_string(hw->csvs.size()) + " CSV(s)");
+  {
+    std::vector<std::string> data, csvs;
+    for (const Disk* d : hw->DataDisks()) data.push_back(d->name);
+    for (const Csv& c : hw->csvs) csvs.push_back(c.path);
+    run.Status("Discovered " + std::to_string(data.size()) + " data disk(s)" +
+               (data.empty() ? "" : " (" + Join(data, ", ") + ")") + " of " + std::to_string(hw->disks.size()) + ", " +
+               std::to_string(hw->Macs().size()) + " NIC(s) (" + Join(hw->Macs(), ", ") + "), " +
+               std::to_string(hw->csvs.size()) + " CSV(s)" + (csvs.empty() ? "" : " (" + Join(csvs, ", ") + ")"));
+  }
   std::string data = o.data_dir;
   Diagnostics cat_diags;
   Catalog catalog = LoadProfileTree(data + "/profiles", data + "/firmware/firmware.toml", &cat_diags);

@@ -204,8 +204,9 @@ class Planner {
     vm.disks.push_back({"disk/" + vm.cluster + "/" + name + "/os", name + "-os.qcow2", "os",
                         static_cast<uint64_t>(size->os_disk_gib) * kGiB, "", "", ""});
     vm.explain.push_back("size " + size_name + " (" + std::to_string(size->vcpus) + " vCPU, " +
-                         (size->memory_mib % 1024 ? std::to_string(size->memory_mib) + " MiB" : std::to_string(size->memory_mib / 1024) + " GiB") + ", OS disk " + std::to_string(size->os_disk_gib) +
-                         " GiB) from " + size_from);
+                         (size->memory_mib % 1024 ? std::to_string(size->memory_mib) + " MiB"
+                                                  : std::to_string(size->memory_mib / 1024) + " GiB") +
+                         ", OS disk " + std::to_string(size->os_disk_gib) + " GiB) from " + size_from);
     vm.explain.push_back("firmware " + firmware_name + " (" + vm.firmware.mode +
                          (fw->secure_boot ? ", Secure Boot" : "") + (fw->tpm_version.empty() ? "" : ", vTPM") +
                          ") from " + firmware_from);

@@ -97,11 +97,12 @@ TEST_CASE("duplicate MACs, serials, UUIDs and addresses in a fleet file are erro
 
 TEST_CASE("fleet references resolve and a private key is refused without echoing it") {
   auto lines = CheckBad("fleet-references.toml");
-  CHECK(lines == Lines{"F:4:20: error: unknown hardware profile 'standrd' (did you mean 'standard'?); known: "
-                       "'edge-small', 'lab', 'large', 'smoke' and 'standard'",
-                       "F:5:12: error: unknown cluster 'prdo' (did you mean 'prod'?); known: 'dev', 'lab', 'prod' and 'smoke'",
-                       "F:6:23: error: item 1 of 'ssh_authorized_keys' is a PRIVATE key; put the public key (.pub) "
-                       "here and keep the private key off the answer file"});
+  CHECK(lines ==
+        Lines{"F:4:20: error: unknown hardware profile 'standrd' (did you mean 'standard'?); known: "
+              "'edge-small', 'lab', 'large', 'smoke' and 'standard'",
+              "F:5:12: error: unknown cluster 'prdo' (did you mean 'prod'?); known: 'dev', 'lab', 'prod' and 'smoke'",
+              "F:6:23: error: item 1 of 'ssh_authorized_keys' is a PRIVATE key; put the public key (.pub) "
+              "here and keep the private key off the answer file"});
   for (const std::string& l : lines) CHECK(l.find("b3BlbnNzaC1rZXktdjEAAAAA") == std::string::npos);
 }
 

@@ -1,7 +1,9 @@
 // Detection on captured and derived host fixtures, with exact values.
 #include "installer/detect.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "installer/mountinfo.h"
 #include "test_util.h"
@@ -228,4 +230,32 @@ TEST_CASE("mountinfo parsing decodes escapes, optional fields and read-only flag
   CHECK(m[1].ReadOnly());
   CHECK(FindMount(m, "/ClusterStorage/Volume2/images")->fs_type == "nfs4");
   CHECK(FindMount(m, "/ClusterStorage/Volume22") == nullptr);
+}
+
+TEST_CASE("a local disk that holds a mounted CSV is shared storage, not a data disk") {
+  // The twelve-disk host, with its CSV on local disk sdb (8:16) instead of
+  // cephfs: how the installer ISO's boot logic mounts a disk labelled CSV1.
+  testing::TempDir t;
+  std::filesystem::copy(HostDir("twelve-disks"), t.path(),
+                        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+  testing::WriteText(t / "proc/self/mountinfo",
+                     "20 1 0:30 / / rw,relatime - overlay overlay rw\n"
+                     "21 1 8:97 / /run/live/medium ro,relatime - iso9660 /dev/sdg1 ro\n"
+                     "22 1 8:16 / /ClusterStorage/Volume1 rw,relatime - ext4 /dev/sdb rw\n");
+  Sysroot root(t.path());
+  auto usage = RecordedFsUsage::Load(t / "statvfs.json");
+  REQUIRE(usage.ok());
+  auto r = Detect(root, **usage, {});
+  REQUIRE(r.ok());
+  const Disk& sdb = DiskNamed(*r, "sdb");
+  CHECK(sdb.csv == "/ClusterStorage/Volume1");
+  CHECK(DataDiskProblem(sdb) == "backs CSV /ClusterStorage/Volume1");
+  CHECK(DiskNamed(*r, "sdc").csv.empty());
+  auto data = r->DataDisks();
+  CHECK(std::none_of(data.begin(), data.end(), [](const Disk* d) { return d->name == "sdb"; }));
+  CHECK(data.size() == DetectHost("twelve-disks").DataDisks().size() - 1);
+  // A report saved before 'csv' existed still loads.
+  nlohmann::json j = *r;
+  j["disks"][0].erase("csv");
+  CHECK(j.get<HardwareReport>().disks[0].csv.empty());
 }

@@ -97,7 +97,8 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
   }
   std::vector<std::string> want = {"READY=1",
                                    "STATUS=Discover",
-                                   "STATUS=Discovered 1 disk(s), 1 NIC(s), 1 CSV(s)",
+                                   "STATUS=Discovered 0 data disk(s) of 1, 1 NIC(s) (02:fc:00:00:00:01), 1 CSV(s) "
+                                   "(/ClusterStorage/Volume1)",
                                    "STATUS=Matched host lab-01 by MAC 02:fc:00:00:00:01",
                                    "STATUS=Preflight",
                                    "STATUS=Preflight: 8 of 8 checks passed or skipped",
