@@ -149,6 +149,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
          << "host:     " << r.value("host_name", std::string("?")) << " ("
          << r.value("matched_by", std::string("not matched")) << ")\n"
+         << "firmware: " << (r.contains("host") ? r["host"].value("firmware", std::string("?")) : std::string("?"))
+         << "\n"
          << "profile:  " << r.value("profile", std::string("-")) << "\n";
   for (const auto& p : r["phases"]) {
     io.out << "  " << (p.value("ok", false) ? "OK    " : "FAILED") << "  " << p["name"].get<std::string>() << "  "

@@ -146,8 +146,10 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   auto hw = Detect(sysroot, *usage, {});
   if (!hw) return run.Fail(hw.error());
   run.report["host_id"] = HostId(*hw, "unknown");
-  run.report["host"] = {
-      {"macs", hw->Macs()}, {"serial", hw->smbios.serial.value_or("")}, {"uuid", hw->smbios.uuid.value_or("")}};
+  run.report["host"] = {{"firmware", hw->firmware.boot_mode},
+                        {"macs", hw->Macs()},
+                        {"serial", hw->smbios.serial.value_or("")},
+                        {"uuid", hw->smbios.uuid.value_or("")}};
   {
     std::vector<std::string> data, csvs;
     for (const Disk* d : hw->DataDisks()) data.push_back(d->name);

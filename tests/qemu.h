@@ -79,6 +79,7 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
     if (!marker.empty() && ReadText(dir / "console.log").find(marker) != std::string::npos) {
       run.marker_seen = true;
       run.seconds = elapsed();
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // the rest of the marker's line
       ::kill(pid, SIGTERM);
       ::waitpid(pid, &status, 0);
       break;

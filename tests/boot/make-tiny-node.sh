@@ -9,15 +9,7 @@ set -euo pipefail
 cache=$1 out=$2
 mkdir -p "$cache" "$out"
 cache=$(cd "$cache" && pwd) out=$(cd "$out" && pwd)
-kdeb=$(ls "$cache"/linux-image-6.*-amd64_*.deb 2>/dev/null | head -n 1 || true)
-if [ -z "$kdeb" ]; then
-  pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6/ {print $2; exit}')
-  (cd "$cache" && apt-get download "$pkg" >/dev/null)
-  kdeb=$(ls "$cache"/linux-image-6.*-amd64_*.deb | head -n 1)
-fi
-if [ ! -d "$cache/kernel" ]; then
-  rm -rf "$cache/kernel.tmp" && dpkg-deb -x "$kdeb" "$cache/kernel.tmp" && mv "$cache/kernel.tmp" "$cache/kernel"
-fi
+bash "$(dirname "$0")/fetch-kernel.sh" "$cache" >/dev/null
 mods=$(ls -d "$cache"/kernel/lib/modules/*/kernel)
 order="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
   drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk lib/crc16 fs/mbcache

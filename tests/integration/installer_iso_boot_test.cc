@@ -1,0 +1,168 @@
+// Boot tests (label boot) of the installer ISO as built by `slipway build
+// iso images/installer.toml --kernel DIR --answer tests/fixtures/boot/
+// e2e-fleet.toml`: a QEMU machine with 4 GiB, two virtio data disks, two NICs
+// (the first one's MAC is in the answer file) and a third disk with an ext4
+// file system labelled CSV1 boots it under SeaBIOS and under OVMF. The live
+// system mounts the CSV, systemd starts slipway-installer.service, and the
+// installer runs unattended against libvirt's in-process test driver (the
+// answer file's libvirt_uri; no nested VMs under TCG). The serial console
+// must show each step; afterwards the CSV must hold the VMs' seed ISOs.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "common/strings.h"
+#include "qemu.h"
+#include "test_util.h"
+
+using namespace slipway;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string BuildDir() { return SLIPWAY_BUILD_DIR; }
+
+// Debian's kernel tree, fetched once into the build tree.
+std::string Kernel() {
+  auto r = testing::Run("bash " + testing::SourceDir() + "/tests/boot/fetch-kernel.sh " + BuildDir() + "/boot-cache");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return std::string(Trim(r.out));
+}
+
+// The installer ISO with the e2e answer file, built once per test process.
+const std::string& InstallerIso() {
+  static std::string iso = [] {
+    std::string out = BuildDir() + "/installer-iso";
+    fs::create_directories(out);
+    auto r = testing::Run("SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() + " build iso " + testing::SourceDir() +
+                          "/images/installer.toml --out " + out + "/slipway.iso --kernel " + Kernel() + " --answer " +
+                          testing::Fixtures() + "/boot/e2e-fleet.toml");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    return out + "/slipway.iso";
+  }();
+  return iso;
+}
+
+struct Host {
+  testing::TempDir dir;
+  std::string csv;
+  Host() : csv(dir / "csv.img") {
+    // Sparse: 16 GiB data disks, a 64 GiB CSV (the smoke profile wants 48 GiB free).
+    auto r = testing::Run("qemu-img create -q -f qcow2 " + dir / "d1.qcow2" + " 16G && qemu-img create -q -f qcow2 " +
+                          dir / "d2.qcow2" + " 16G && truncate -s 64G " + csv + " && mkfs.ext4 -q -F -L CSV1 " +
+                          "-E lazy_itable_init=1,lazy_journal_init=1 " + csv);
+    REQUIRE(r.exit_code == 0);
+  }
+  std::vector<std::string> Args(const std::string& boot_drive) const {
+    return {boot_drive.empty() ? "-cdrom" : "-drive",
+            boot_drive.empty() ? InstallerIso() : boot_drive,
+            "-drive",
+            "file=" + dir / "d1.qcow2" + ",if=virtio",
+            "-drive",
+            "file=" + dir / "d2.qcow2" + ",if=virtio",
+            "-drive",
+            "file=" + csv + ",if=virtio,format=raw",
+            "-netdev",
+            "user,id=n0",
+            "-device",
+            "virtio-net-pci,netdev=n0,mac=52:54:00:5e:00:01",
+            "-netdev",
+            "user,id=n1",
+            "-device",
+            "virtio-net-pci,netdev=n1,mac=52:54:00:5e:00:02"};
+  }
+};
+
+// The whole console must tell the story of an unattended install.
+void CheckInstall(const testing::QemuRun& run, const std::string& firmware) {
+  INFO(testing::Tail(run.console, 8000));
+  REQUIRE(run.marker_seen);
+  const std::string& c = run.console;
+  CHECK(c.find("slipway-live: CSV /dev/vdc (label CSV1, ext4) at /ClusterStorage/Volume1") != std::string::npos);
+  CHECK(c.find("Discovered 2 data disk(s) (vda, vdb) of 4, 2 NIC(s) (52:54:00:5e:00:01, 52:54:00:5e:00:02), "
+               "1 CSV(s) (/ClusterStorage/Volume1)") != std::string::npos);
+  CHECK(c.find("Matched host qemu-e2e-01 by MAC 52:54:00:5e:00:01") != std::string::npos);
+  CHECK(c.find("Preflight: 8 of 8 checks passed or skipped") != std::string::npos);
+  CHECK(c.find("Planned 5 VMs in 2 clusters") != std::string::npos);
+  CHECK(c.find("Creating management cluster: 2/2 VMs") != std::string::npos);
+  CHECK(c.find("Creating workload clusters smoke: 3/3 VMs") != std::string::npos);
+  CHECK(c.find("firmware: " + firmware) != std::string::npos);
+  for (const char* phase :
+       {"Discover", "Preflight", "ChooseProfile", "Plan", "ManagementCluster", "WorkloadClusters", "Report"}) {
+    CHECK(c.find(std::string("  OK      ") + phase + "  ") != std::string::npos);
+  }
+  CHECK(c.find("  FAILED  ") == std::string::npos);
+  CHECK(c.find("result:   ok") != std::string::npos);
+}
+
+// The seeds the executor wrote on the CSV, read after the journal is replayed
+// (QEMU was stopped, not shut down) on a copy of the CSV image.
+void CheckCsv(const Host& h) {
+  std::string copy = h.dir / "csv-copy.img";
+  auto fsck = testing::Run("cp --sparse=always " + h.csv + " " + copy + " && e2fsck -fy " + copy);
+  INFO(fsck.out << fsck.err);
+  CHECK(fsck.exit_code <= 1);  // 0 clean, 1 journal replayed
+  auto ls = testing::Run("debugfs -R 'ls -l /slipway' " + copy);
+  INFO(ls.out);
+  for (const char* vm : {"mgmt-apiserver", "mgmt-lb", "smoke-cp-1", "smoke-lb-1", "smoke-linux-1"}) {
+    std::string line;
+    for (const std::string& l : Split(ls.out, '\n')) {
+      if (l.find(std::string(vm) + "-seed.iso") != std::string::npos) line = l;
+    }
+    INFO(vm);
+    CHECK(!line.empty());
+    CHECK(line.find("100600") != std::string::npos);  // secrets inside: 0600
+  }
+  auto dump = testing::Run("debugfs -R 'dump /slipway/smoke-lb-1-seed.iso " + h.dir / "seed.iso" + "' " + copy);
+  REQUIRE(dump.exit_code == 0);
+  auto files = testing::ReadIsoFiles(h.dir / "seed.iso");
+  CHECK(files["meta-data"].find("local-hostname: smoke-lb-1") != std::string::npos);
+  CHECK(files.count("slipway/files/etc/haproxy/haproxy.cfg"));
+  CHECK(files["user-data"].find("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl") !=
+        std::string::npos);  // the answer file's key, filled in at apply time
+}
+
+}  // namespace
+
+TEST_CASE("the installer ISO installs a fleet host unattended under BIOS (SeaBIOS, CD)") {
+  Host h;
+  testing::QemuMachine m;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  m.args = h.Args("");
+  auto run = testing::BootQemu(m, "\nresult:   ", 400);
+  WARN("BIOS: boot to the installer's report in " << run.seconds << " s");
+  CheckInstall(run, "bios");
+  CheckCsv(h);
+}
+
+TEST_CASE("the installer ISO installs a fleet host unattended under UEFI (OVMF, CD)") {
+  Host h;
+  testing::QemuMachine m;
+  m.uefi = true;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  m.args = h.Args("");
+  auto run = testing::BootQemu(m, "\nresult:   ", 400);
+  WARN("UEFI: boot to the installer's report in " << run.seconds << " s");
+  CheckInstall(run, "uefi");
+  CheckCsv(h);
+}
+
+TEST_CASE("the installer ISO boots from a USB stick (isohybrid) and finds its medium on that disk") {
+  Host h;
+  testing::QemuMachine m;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  // The ISO as the first disk: the data disks and the CSV shift to vdb-vdd;
+  // the medium is found on the isohybrid partition, and the machine's empty
+  // IDE CD drive is a fifth disk.
+  m.args = h.Args("file=" + InstallerIso() + ",format=raw,if=virtio,snapshot=on");
+  auto run = testing::BootQemu(m, "\nresult:   ", 400);
+  INFO(testing::Tail(run.console, 8000));
+  REQUIRE(run.marker_seen);
+  CHECK(run.console.find("slipway-live: boot medium /dev/vda1") != std::string::npos);
+  CHECK(run.console.find("Discovered 2 data disk(s) (vdb, vdc) of 5") != std::string::npos);
+  CHECK(run.console.find("result:   ok") != std::string::npos);
+}
