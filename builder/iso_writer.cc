@@ -116,7 +116,11 @@ Status WriteIso(const std::string& staging, const IsoOptions& o, const std::stri
   iso_write_opts_set_pvd_times(opts, t, t, 0, t, uuid);
   iso_write_opts_set_replace_timestamps(opts, 1);
   iso_write_opts_set_default_timestamp(opts, t);
-  iso_write_opts_set_replace_mode(opts, 0, 0, 0, 0);
+  // Modes as staged; every owner root, whoever runs the build (the live
+  // root's files must be root's on the target).
+  iso_write_opts_set_replace_mode(opts, 0, 0, 2, 2);
+  iso_write_opts_set_default_uid(opts, 0);
+  iso_write_opts_set_default_gid(opts, 0);
   iso_write_opts_set_dir_rec_mtime(opts, 1);
   iso_write_opts_set_gpt_guid(opts, reinterpret_cast<uint8_t*>(const_cast<char*>("SLIPWAYGPTGUID00")), 1);
   if (!o.isohybrid_mbr.empty()) {

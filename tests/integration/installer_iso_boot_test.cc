@@ -7,8 +7,15 @@
 // installer runs unattended against libvirt's in-process test driver (the
 // answer file's libvirt_uri; no nested VMs under TCG). The serial console
 // must show each step; afterwards the CSV must hold the VMs' seed ISOs.
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <map>
+#include <thread>
 
 #include "common/strings.h"
 #include "qemu.h"
@@ -165,4 +172,77 @@ TEST_CASE("the installer ISO boots from a USB stick (isohybrid) and finds its me
   CHECK(run.console.find("slipway-live: boot medium /dev/vda1") != std::string::npos);
   CHECK(run.console.find("Discovered 2 data disk(s) (vdb, vdc) of 5") != std::string::npos);
   CHECK(run.console.find("result:   ok") != std::string::npos);
+}
+
+namespace {
+
+// Every entry of a gzip'd cpio (the initramfs), read with libarchive: path -> mode.
+std::map<std::string, unsigned> CpioModes(const std::string& bytes) {
+  std::map<std::string, unsigned> out;
+  archive* a = archive_read_new();
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_cpio(a);
+  if (archive_read_open_memory(a, bytes.data(), bytes.size()) == ARCHIVE_OK) {
+    archive_entry* e = nullptr;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) out[archive_entry_pathname(e)] = archive_entry_mode(e);
+  }
+  archive_read_free(a);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the installer ISO's live root holds every library slipway needs, and its initramfs the modules") {
+  auto files = testing::ReadIsoFiles(InstallerIso());
+  // Stage 2: the programs, the unit, the policy, the data.
+  for (const char* f : {"live/usr/bin/slipway", "live/usr/bin/slipway-installer", "live/usr/lib/systemd/systemd",
+                        "live/usr/bin/dbus-daemon", "live/usr/lib/systemd/system/slipway-installer.service",
+                        "live/usr/share/dbus-1/system.d/org.slipway.Installer1.conf",
+                        "live/usr/share/slipway/profiles/hardware/smoke.toml", "live/usr/share/dbus-1/system.conf",
+                        "slipway/answer.toml"}) {
+    CHECK(files.count(f));
+  }
+  CHECK(files["live/usr/lib/systemd/system/slipway-installer.service"] ==
+        testing::ReadText(testing::SourceDir() + "/installer/systemd/slipway-installer.service"));
+  // Every library the loader resolves for slipway-installer on this machine
+  // is in the live root under the same soname.
+  auto ldd = testing::Run("ldd " + fs::path(testing::Slipway()).parent_path().string() + "/slipway-installer");
+  int libs = 0;
+  for (const std::string& line : Split(ldd.out, '\n')) {
+    size_t arrow = line.find(" => ");
+    if (arrow == std::string::npos) continue;
+    std::string soname(Trim(line.substr(0, arrow)));
+    INFO(soname);
+    CHECK(files.count("live/usr/lib/x86_64-linux-gnu/" + soname));
+    ++libs;
+  }
+  CHECK(libs > 20);
+  CHECK(files.count("live/usr/lib64/ld-linux-x86-64.so.2"));
+  // Stage 1: init, a static busybox, ext4 with its dependencies, the list.
+  auto cpio = CpioModes(files["boot/initrd.img"]);
+  CHECK((cpio["init"] & 07777) == 0755);
+  CHECK(cpio.count("bin/busybox"));
+  CHECK((cpio["dev/console"] & S_IFMT) == S_IFCHR);
+  std::string order = "";
+  for (const auto& [path, mode] : cpio) {
+    if (path.find("/ext4.ko") != std::string::npos || path.find("/jbd2.ko") != std::string::npos ||
+        path.find("/mbcache.ko") != std::string::npos) {
+      order += path + " ";
+    }
+  }
+  CHECK(order.find("ext4.ko") != std::string::npos);
+  CHECK(order.find("jbd2.ko") != std::string::npos);
+  CHECK(order.find("mbcache.ko") != std::string::npos);
+}
+
+TEST_CASE("two builds of the installer ISO with its live system are byte-identical") {
+  testing::TempDir t;
+  std::string cmd = "SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() + " build iso " + testing::SourceDir() +
+                    "/images/installer.toml --kernel " + Kernel() + " --out ";
+  auto a = testing::Run(cmd + t / "a.iso");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto b = testing::Run(cmd + t / "b.iso");
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  CHECK(testing::Run("cmp " + t / "a.iso" + " " + t / "b.iso").exit_code == 0);
 }
