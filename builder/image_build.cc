@@ -64,9 +64,9 @@ nlohmann::json Packages(const std::string& tree) {
 
 Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefinition& def, const BuildOptions& o) {
   if (def.role != "linux-node" && def.role != "loadbalancer") {
-    return Error::Input(def_file + ": role '" + def.role +
-                        "' is not built by 'slipway build image' yet (only "
-                        "linux-node and loadbalancer are; the Windows kit and the installer ISO are open work)");
+    return Error::Input(def_file + ": role '" + def.role + "' is not a disk image; " +
+                        (def.role == "installer" ? std::string("use 'slipway build iso'")
+                                                 : std::string("give --windows-media PATH for the Windows kit")));
   }
   auto started = std::chrono::steady_clock::now();
   auto def_text = ReadFile(def_file);

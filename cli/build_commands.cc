@@ -143,7 +143,7 @@ int RunBuild(std::span<char* const> argv, Io io) {
   if (what == "harden") return RunHarden(argv.subspan(1), io);
   if (what == "iso") return RunIso(argv.subspan(1), io);
   if (what != "image") {
-    return UsageError("build", Error::Input("'build " + what + "' is not built yet; only 'build image' is"), kBuildHelp,
+    return UsageError("build", Error::Input("unknown 'build " + what + "'; use 'build image', 'build harden' or 'build iso'"), kBuildHelp,
                       io);
   }
   auto args = Args::Parse(

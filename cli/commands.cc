@@ -27,7 +27,7 @@ constexpr std::array kCommands = {
     Command{"destroy", "remove what Slipway created (--cluster NAME or --all)", RunDestroy},
     Command{"status", "show the installer's progress over D-Bus (--follow)", RunStatus},
     Command{"fleet", "check a fleet answer file, or aggregate installer reports", RunFleet},
-    Command{"build", "build a node image (build image; the ISO is not built yet)", RunBuild},
+    Command{"build", "build node images, the Windows kit, or the installer ISO (image, harden, iso)", RunBuild},
     Command{"version", "print the version", RunVersion},
 };
 
