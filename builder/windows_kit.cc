@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "common/atomic_file.h"
 #include "common/hash.h"
 #include "common/strings.h"
@@ -271,7 +273,13 @@ Status BuildWindowsKit(const ImageDefinition& def, const std::string& media, con
   }
   fs::rename(tmp, iso, ec);
   if (ec) return Error::Runtime("cannot rename " + tmp + ": " + ec.message());
-  return Ok();
+  // Where the media is, for the executor, which attaches it next to the
+  // answer ISO when it defines a Windows VM (apply --images DIR).
+  nlohmann::json kit = {{"schema", "slipway.windows-kit/v1"},
+                        {"media", fs::absolute(media).lexically_normal().string()},
+                        {"media_kind", *kind},
+                        {"answer_iso", def.name + "-answer.iso"}};
+  return WriteFileAtomic(out_dir + "/" + def.name + ".kit.json", kit.dump(2) + "\n");
 }
 
 }  // namespace slipway::builder

@@ -62,6 +62,32 @@ std::string VolumeXml(const std::string& name, uint64_t capacity, const std::str
 }
 
 std::string SeedName(const PlanVm& vm) { return vm.name + "-seed.iso"; }
+std::string AnswerName(const PlanVm& vm) { return vm.name + "-answer.iso"; }
+
+// The Windows node kit in --images (slipway build image images/windows-node.toml):
+// IMAGE-answer.iso (autounattend.xml, slipway/firstboot.ps1) and IMAGE.kit.json
+// (the media path). Empty strings when there is no kit.
+struct WindowsKit {
+  std::string answer_iso;
+  std::string media;
+  std::string media_kind;
+};
+WindowsKit FindWindowsKit(const std::string& images_dir, const std::string& image) {
+  WindowsKit k;
+  if (images_dir.empty()) return k;
+  std::string iso = images_dir + "/" + image + "-answer.iso";
+  if (!fs::exists(iso)) return k;
+  k.answer_iso = iso;
+  if (auto text = ReadFile(images_dir + "/" + image + ".kit.json")) {
+    try {
+      auto j = nlohmann::json::parse(*text);
+      k.media = j.value("media", std::string());
+      k.media_kind = j.value("media_kind", std::string());
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  return k;
+}
 
 // Everything Slipway may have created, kept in the state folder so that
 // removals and destroy find objects of earlier plans too.
@@ -138,7 +164,10 @@ class Executor {
       }
       return st.active ? Status2::kOk : Status2::kIncomplete;
     }
-    if (s.kind == "base" || s.kind == "volume" || s.kind == "seed") {
+    if (s.kind == "answer" && journal == "done" && FindWindowsKit(o_.images_dir, vms_.at(s.plan_id)->image).answer_iso.empty()) {
+      return Status2::kOk;  // applied without a kit: nothing to hold (the note said so)
+    }
+    if (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") {
       ObjectState st = hv_.Volume(s.pool, s.name);
       if (!st.exists) return Status2::kMissing;
       // Begun but never finished (crash during create or upload): ours to redo.
@@ -150,7 +179,7 @@ class Executor {
           return Drift(why, "volume " + s.pool + "/" + s.name + " has capacity " + cap + ", the plan says " +
                                 std::to_string(want));
       }
-      if (s.kind == "seed" && journal != "done") return Status2::kIncomplete;
+      if ((s.kind == "seed" || s.kind == "answer") && journal != "done") return Status2::kIncomplete;
       return Status2::kOk;
     }
     if (s.kind == "domain") {
@@ -179,7 +208,7 @@ class Executor {
     if (s.kind == "domain" || s.kind == "start") {
       ObjectState d = hv_.Domain(s.name);
       if (d.exists && UuidOf(d.xml) == NameUuid(s.plan_id)) r = hv_.DeleteDomain(s.name);
-    } else if (s.kind == "volume" || s.kind == "seed" || s.kind == "base") {
+    } else if (s.kind == "volume" || s.kind == "seed" || s.kind == "base" || s.kind == "answer") {
       r = hv_.DeleteVolume(s.pool, s.name);
     } else if (s.kind == "network") {
       ObjectState n = hv_.Network(s.name);
@@ -232,7 +261,8 @@ class Executor {
       }
       return hv_.StartPool(s.name, true);
     }
-    if (state == Status2::kIncomplete && (s.kind == "base" || s.kind == "volume" || s.kind == "seed")) {
+    if (state == Status2::kIncomplete &&
+        (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer")) {
       if (auto st = hv_.DeleteVolume(s.pool, s.name); !st) return st;
     }
     if (s.kind == "base") {
@@ -263,16 +293,25 @@ class Executor {
       return hv_.CreateVolume(s.pool, VolumeXml(s.name, d.size_bytes, "qcow2", backing));
     }
     if (s.kind == "seed") return WriteSeed(s, note);
+    if (s.kind == "answer") return WriteAnswer(s, note);
     if (s.kind == "domain") {
       const PlanVm& vm = *vms_.at(s.plan_id);
       std::vector<std::string> paths;
       for (const PlanDisk& d : vm.disks) paths.push_back(hv_.VolumePath(PoolName(d.pool_id), d.name));
-      std::string seed = hv_.VolumePath(PoolName(vm.disks[0].pool_id), SeedName(vm));
+      // CD-ROMs: the seed; for Windows, the install media and the answer ISO.
+      std::vector<std::string> cdroms = {hv_.VolumePath(PoolName(vm.disks[0].pool_id), SeedName(vm))};
+      if (vm.os == "windows") {
+        WindowsKit kit = FindWindowsKit(o_.images_dir, vm.image);
+        if (!kit.answer_iso.empty()) {
+          if (kit.media_kind == "iso" && !kit.media.empty()) cdroms.push_back(kit.media);
+          cdroms.push_back(hv_.VolumePath(PoolName(vm.disks[0].pool_id), AnswerName(vm)));
+        }
+      }
       std::string console = o_.state_dir + "/console/" + vm.name + ".log";
       std::error_code ec;
       fs::create_directories(o_.state_dir + "/console", ec);
       std::string nvram = Root() + pools_.at(vm.disks[0].pool_id)->path + "/" + vm.name + "_VARS.fd";
-      return hv_.DefineDomain(DomainXml(vm, plan_, domain_type_, paths, seed, console, nvram));
+      return hv_.DefineDomain(DomainXml(vm, plan_, domain_type_, paths, cdroms, console, nvram));
     }
     return hv_.StartDomain(s.name, true);
   }
@@ -300,27 +339,63 @@ class Executor {
       }
       if (!modes.empty()) files.emplace_back("slipway/modes", modes);
     }
+    return PlaceIso(s, vm.os == "windows" ? "config-2" : "cidata", files, "seed", note);
+  }
+
+  // The Windows answer ISO: the kit's autounattend.xml and first-boot
+  // script with this VM's secrets (the administrator password) filled in.
+  Status WriteAnswer(const Step& s, std::string* note) {
+    const PlanVm& vm = *vms_.at(s.plan_id);
+    WindowsKit kit = FindWindowsKit(o_.images_dir, vm.image);
+    if (kit.answer_iso.empty()) {
+      *note = "no Windows node kit " + vm.image + "-answer.iso in " +
+              (o_.images_dir.empty() ? std::string("(no --images folder)") : o_.images_dir) +
+              "; the VM has no install media until 'slipway build image images/" + vm.image +
+              ".toml --windows-media PATH --out DIR' is applied with --images DIR";
+      return Ok();
+    }
+    auto kit_files = ReadIsoFiles(kit.answer_iso);
+    if (!kit_files) return std::move(kit_files).error().Context("Windows node kit");
+    std::vector<std::pair<std::string, std::string>> files;
+    for (auto& [name, body] : *kit_files) {
+      auto filled = secrets_.Fill(body);
+      if (!filled) return std::move(filled).error();
+      files.emplace_back(name, std::move(*filled));
+    }
+    if (kit.media_kind != "iso") {
+      *note = "the kit's media " + (kit.media.empty() ? std::string("(unknown)") : kit.media) +
+              " is not an ISO; attach Windows install media to " + vm.name + " yourself";
+    }
+    std::string placed;
+    if (auto st = PlaceIso(s, "SLIPWAYWIN", files, "answer", &placed); !st) return st;
+    if (note->empty()) *note = placed;
+    return Ok();
+  }
+
+  // Writes `files` as an ISO (0600: secrets inside) under the state folder,
+  // then into the step's volume: uploaded, or, where the driver keeps no
+  // volume data (the test driver), written at the volume's path.
+  Status PlaceIso(const Step& s, const std::string& label, const std::vector<std::pair<std::string, std::string>>& files,
+                  const std::string& what, std::string* note) {
     std::error_code ec;
     fs::create_directories(o_.state_dir + "/seeds", ec);
     ::chmod((o_.state_dir + "/seeds").c_str(), 0700);
-    std::string local = o_.state_dir + "/seeds/" + SeedName(vm);
-    if (auto st = WriteSeedIso(local, vm.os == "windows" ? "config-2" : "cidata", files); !st) return st;
+    std::string local = o_.state_dir + "/seeds/" + s.name;
+    if (auto st = WriteSeedIso(local, label, files); !st) return st;
     if (auto st = hv_.CreateVolume(s.pool, VolumeXml(s.name, fs::file_size(local), "raw", "")); !st) return st;
     Status up = hv_.UploadVolume(s.pool, s.name, local);
     if (!up && IsUnsupported(up.error())) {
-      // The test driver keeps no volume data: place the file at the volume's
-      // path ourselves (same host), still 0600.
       // Durably (temp file, fsync, rename, fsync of the folder), because the
       // journal records the step as done right after: a power cut must not
-      // leave a seed that the journal calls written but the disk never got.
+      // leave an ISO that the journal calls written but the disk never got.
       std::string path = hv_.VolumePath(s.pool, s.name);
       fs::create_directories(fs::path(path).parent_path(), ec);
       auto bytes = ReadFile(local);
       if (!bytes) return std::move(bytes).error();
       if (auto st = WriteFileAtomic(path, *bytes, 0600); !st) {
-        return std::move(st).error().Context("copying the seed ISO to " + path);
+        return std::move(st).error().Context("copying the " + what + " ISO to " + path);
       }
-      *note = "seed ISO copied to " + path;
+      *note = what + " ISO copied to " + path;
       return Ok();
     }
     return up;
@@ -361,6 +436,10 @@ std::vector<Step> PlanSteps(const Plan& plan) {
       }
       out.push_back(
           {"seed:" + vm->id, "seed", vm->name + "-seed.iso", pool_name[vm->disks[0].pool_id], c.name, vm->id});
+      if (vm->os == "windows") {
+        out.push_back({"answer:" + vm->id, "answer", AnswerName(*vm), pool_name[vm->disks[0].pool_id], c.name,
+                       vm->id});
+      }
       out.push_back({"domain:" + vm->id, "domain", vm->name, "", c.name, vm->id});
       out.push_back({"start:" + vm->id, "start", vm->name, "", c.name, vm->id});
     }
@@ -369,7 +448,7 @@ std::vector<Step> PlanSteps(const Plan& plan) {
 }
 
 std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& domain_type,
-                      const std::vector<std::string>& disk_paths, const std::string& seed_path,
+                      const std::vector<std::string>& disk_paths, const std::vector<std::string>& cdrom_paths,
                       const std::string& console_log, const std::string& nvram_path) {
   firmware::FirmwareXmlInput fw{
       vm.firmware.mode, vm.firmware.machine,     vm.firmware.loader, vm.firmware.nvram_template,
@@ -391,8 +470,11 @@ std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& dom
     x += "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='" +
          XmlEscape(disk_paths[i]) + "'/>\n      <target dev='vd" + letters[i] + "' bus='virtio'/>\n    </disk>\n";
   }
-  x += "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='" +
-       XmlEscape(seed_path) + "'/>\n      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>\n";
+  for (size_t i = 0; i < cdrom_paths.size() && i < 6; ++i) {
+    x += "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='" +
+         XmlEscape(cdrom_paths[i]) + "'/>\n      <target dev='sd" + std::string(1, letters[i]) +
+         "' bus='sata'/>\n      <readonly/>\n    </disk>\n";
+  }
   for (const PlanNic& n : vm.nics) {
     x += "    <interface type='network'>\n      <source network='" + XmlEscape(net_name) + "'/>\n      <mac address='" +
          n.mac + "'/>\n      <model type='virtio'/>\n    </interface>\n";
@@ -448,7 +530,7 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
   std::set<std::string> removed_vms;
   for (const Step& s : removals) {
     if (s.kind == "domain") ++sum.to_destroy;
-    if (s.kind == "volume" || s.kind == "seed") ++sum.to_destroy;
+    if (s.kind == "volume" || s.kind == "seed" || s.kind == "answer") ++sum.to_destroy;
     removed_vms.insert(s.plan_id);
   }
   if (announce) announce(sum);
@@ -477,7 +559,7 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
     if (auto st = ex.RemoveVmObject(s); !st) return std::move(st).error();
     owned->Remove(s.id);
     if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-    if (s.kind == "domain" || s.kind == "volume" || s.kind == "seed") ++sum.destroyed;
+    if (s.kind == "domain" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") ++sum.destroyed;
     if (sink) sink({++n, total, "remove", s, ""});
   }
   for (size_t i = 0; i < steps.size(); ++i) {

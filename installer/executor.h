@@ -33,7 +33,7 @@ struct ApplyOptions {
   /// Prefix for every CSV path (pool folders), for demos and tests that put
   /// the CSVs of a fixture host under a temp folder. "" means "/".
   std::string storage_root;
-  std::string images_dir;                           ///< <image>.qcow2 files for base volumes
+  std::string images_dir;  ///< <image>.qcow2 files for base volumes, and the Windows kit (<image>-answer.iso)
   std::string domain_type;                          ///< "" = "test" on the test driver, else "qemu" (TCG)
   bool yes = false;                                 ///< confirm removals without asking
   bool additive = false;                            ///< never remove anything (a partial plan, or unattended)
@@ -77,9 +77,10 @@ struct DestroyOptions {
 /// Slipway (other UUID or no Slipway metadata) are left alone and reported.
 Result<ApplySummary> Destroy(Hypervisor& hv, const DestroyOptions& options, const EventSink& sink);
 
-/// The domain XML for a planned VM (exposed for tests).
+/// The domain XML for a planned VM (exposed for tests). `cdrom_paths`: the
+/// seed ISO first; for a Windows VM then the install media and the answer ISO.
 std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& domain_type,
-                      const std::vector<std::string>& disk_paths, const std::string& seed_path,
+                      const std::vector<std::string>& disk_paths, const std::vector<std::string>& cdrom_paths,
                       const std::string& console_log, const std::string& nvram_path);
 
 }  // namespace slipway::installer

@@ -68,4 +68,32 @@ Status WriteSeedIso(const std::string& path, const std::string& label,
   return CommitTempFile(fd, tmp, path);
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ReadIsoFiles(const std::string& path) {
+  archive* a = archive_read_new();
+  archive_read_support_format_iso9660(a);
+  std::vector<std::pair<std::string, std::string>> files;
+  if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    std::string msg = archive_error_string(a) ? archive_error_string(a) : "not an ISO9660 image";
+    archive_read_free(a);
+    return Error::Input("cannot read " + path + ": " + msg);
+  }
+  archive_entry* e = nullptr;
+  int r = ARCHIVE_OK;
+  while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    std::string name = archive_entry_pathname(e);
+    if (name.rfind("./", 0) == 0) name = name.substr(2);
+    std::string body(static_cast<size_t>(archive_entry_size(e)), '\0');
+    if (archive_read_data(a, body.data(), body.size()) != static_cast<la_ssize_t>(body.size())) {
+      r = ARCHIVE_FATAL;
+      break;
+    }
+    files.emplace_back(std::move(name), std::move(body));
+  }
+  std::string msg = r == ARCHIVE_EOF ? "" : (archive_error_string(a) ? archive_error_string(a) : "read error");
+  archive_read_free(a);
+  if (!msg.empty()) return Error::Runtime("cannot read " + path + ": " + msg);
+  return files;
+}
+
 }  // namespace slipway::installer

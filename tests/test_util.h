@@ -1,10 +1,10 @@
 // Helpers shared by tests: temporary folders and running the real CLI binary.
 #pragma once
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "installer/seed_iso.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -62,24 +62,13 @@ inline RunResult Run(const std::string& command) {
   return r;
 }
 
-/// Every regular file of an ISO9660 image, read back with libarchive: path
-/// (without a leading "./") -> content. Empty when the image cannot be read.
+/// Every regular file of an ISO9660 image, read back with libarchive (the
+/// product's reader): path -> content. Empty when the image cannot be read.
 inline std::map<std::string, std::string> ReadIsoFiles(const std::string& iso) {
   std::map<std::string, std::string> files;
-  archive* a = archive_read_new();
-  archive_read_support_format_iso9660(a);
-  if (archive_read_open_filename(a, iso.c_str(), 1 << 16) == ARCHIVE_OK) {
-    archive_entry* e = nullptr;
-    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-      if (archive_entry_filetype(e) != AE_IFREG) continue;
-      std::string name = archive_entry_pathname(e);
-      if (name.rfind("./", 0) == 0) name = name.substr(2);
-      std::string body(static_cast<size_t>(archive_entry_size(e)), '\0');
-      archive_read_data(a, body.data(), body.size());
-      files[name] = body;
-    }
+  if (auto r = installer::ReadIsoFiles(iso)) {
+    for (auto& [name, body] : *r) files[name] = std::move(body);
   }
-  archive_read_free(a);
   return files;
 }
 

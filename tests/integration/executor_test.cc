@@ -205,3 +205,105 @@ TEST_CASE("a SIGKILL after any journal record, then a rerun, converges on the pl
   WARN("crash points survived: " << survived << " of " << records);
   CHECK(survived == records);
 }
+
+namespace {
+
+// A plan with one Windows worker (and the control plane and LB it needs).
+Plan WindowsPlan() {
+  PlanInputs in;
+  in.hosts = {testing::MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})};
+  in.profile = testing::BundledCatalog().FindHardware("lab");
+  ClusterProfile c = testing::MakeCluster("win", 2, 1, 1, 0, 1);
+  c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
+  for (auto& pool : c.node_pools) pool.size = "Slipway_Lab_2";
+  in.clusters = {&c};
+  in.sizes = &*testing::BundledCatalog().sizes;
+  in.firmware = &*testing::BundledCatalog().firmware;
+  auto p = MakePlan(in);
+  REQUIRE(p.ok());
+  return *p;
+}
+
+}  // namespace
+
+TEST_CASE("a Windows VM gets the install media and its answer ISO, with the admin password filled in") {
+  testing::TempDir t;
+  // The kit, built by the CLI from user-supplied media: a sparse 3000 MiB
+  // file with a UDF anchor volume descriptor (tag 2, location 256) at sector 256.
+  std::string iso = t / "media/server.iso";
+  std::filesystem::create_directories(t / "media");
+  auto mk = testing::Run("truncate -s 3000M " + iso + " && printf '\\002' | dd of=" + iso +
+                         " bs=1 seek=524288 conv=notrunc status=none && printf '\\001' | dd of=" + iso +
+                         " bs=1 seek=524301 conv=notrunc status=none");
+  REQUIRE(mk.exit_code == 0);
+  auto kit = testing::Run("cd " + testing::SourceDir() + " && " + testing::Slipway() +
+                          " build image images/windows-node.toml --windows-media " + t / "media/server.iso" +
+                          " --out " + t / "images");
+  INFO(kit.out << kit.err);
+  REQUIRE(kit.exit_code == 0);
+  Plan plan = WindowsPlan();
+  const PlanVm* win = nullptr;
+  for (const PlanVm& vm : plan.vms) {
+    if (vm.os == "windows") win = &vm;
+  }
+  REQUIRE(win);
+  auto hv = Hypervisor::Connect("test:///default");
+  REQUIRE(hv.ok());
+  ApplyOptions o;
+  o.state_dir = t / "state";
+  o.storage_root = t / "root";
+  o.images_dir = t / "images";
+  std::vector<std::string> notes;
+  auto sum = Apply(plan, **hv, o, [&](const StepEvent& e) { notes.push_back(e.detail); }, nullptr);
+  INFO((sum.ok() ? "" : sum.error().ToString()));
+  REQUIRE(sum.ok());
+  // The answer ISO sits next to the seed on the CSV, 0600, with the
+  // password from the secret store and no reference left.
+  std::string answer = t / "root/ClusterStorage/Volume1/slipway/" + win->name + "-answer.iso";
+  struct stat st {};
+  REQUIRE(::stat(answer.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto files = testing::ReadIsoFiles(answer);
+  std::string password = testing::ReadText(t / "state/secrets/password_windows-admin");
+  REQUIRE(password.size() >= 16);
+  CHECK(files["autounattend.xml"].find("<Value>" + password + "</Value>") != std::string::npos);
+  CHECK(files["autounattend.xml"].find("{{secret:") == std::string::npos);
+  CHECK(files.count("slipway/firstboot.ps1"));
+  // The domain has three CD-ROMs: the config-2 seed, the media, the answer.
+  std::string xml = (*hv)->Domain(win->name).xml;
+  INFO(xml);
+  CHECK(xml.find(win->name + "-seed.iso'") != std::string::npos);
+  CHECK(xml.find(t / "media/server.iso") != std::string::npos);
+  CHECK(xml.find(win->name + "-answer.iso'") != std::string::npos);
+  CHECK(xml.find("<target dev='sdc' bus='sata'/>") != std::string::npos);
+  // The password is in no log or plan.
+  for (const std::string& n : notes) CHECK(n.find(password) == std::string::npos);
+  CHECK(nlohmann::json(plan).dump().find(password) == std::string::npos);
+}
+
+TEST_CASE("without the Windows kit the Windows VM is defined without media, and the note says how to supply it") {
+  testing::TempDir t;
+  Plan plan = WindowsPlan();
+  auto hv = Hypervisor::Connect("test:///default");
+  REQUIRE(hv.ok());
+  ApplyOptions o;
+  o.state_dir = t / "state";
+  o.storage_root = t / "root";
+  std::vector<std::string> notes;
+  auto sum = Apply(plan, **hv, o, [&](const StepEvent& e) { notes.push_back(e.detail); }, nullptr);
+  REQUIRE(sum.ok());
+  bool told = false;
+  for (const std::string& n : notes) {
+    told = told || n.find("no Windows node kit windows-node-answer.iso in (no --images folder)") != std::string::npos;
+  }
+  CHECK(told);
+  for (const PlanVm& vm : plan.vms) {
+    if (vm.os != "windows") continue;
+    CHECK_FALSE(std::filesystem::exists(t / "root/ClusterStorage/Volume1/slipway/" + vm.name + "-answer.iso"));
+    CHECK((*hv)->Domain(vm.name).xml.find("-answer.iso") == std::string::npos);
+  }
+  // A second apply keeps everything.
+  auto again = Apply(plan, **hv, o, nullptr, nullptr);
+  REQUIRE(again.ok());
+  CHECK(again->created == 0);
+}
