@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all build deps test demo asan format clean
+.PHONY: all build deps test demo asan format format-check clean
 
 all: build
 
@@ -31,8 +31,14 @@ asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
+SOURCES = find common firmware builder installer cli tests bench -name '*.cc' -o -name '*.h'
+
 format:
-	find common firmware builder installer cli tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+	$(SOURCES) | xargs clang-format -i
+
+# Fails, naming the files, when clang-format would change anything.
+format-check:
+	$(SOURCES) | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -143,8 +143,9 @@ int RunBuild(std::span<char* const> argv, Io io) {
   if (what == "harden") return RunHarden(argv.subspan(1), io);
   if (what == "iso") return RunIso(argv.subspan(1), io);
   if (what != "image") {
-    return UsageError("build", Error::Input("unknown 'build " + what + "'; use 'build image', 'build harden' or 'build iso'"), kBuildHelp,
-                      io);
+    return UsageError("build",
+                      Error::Input("unknown 'build " + what + "'; use 'build image', 'build harden' or 'build iso'"),
+                      kBuildHelp, io);
   }
   auto args = Args::Parse(
       argv.subspan(1),

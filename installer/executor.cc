@@ -164,7 +164,8 @@ class Executor {
       }
       return st.active ? Status2::kOk : Status2::kIncomplete;
     }
-    if (s.kind == "answer" && journal == "done" && FindWindowsKit(o_.images_dir, vms_.at(s.plan_id)->image).answer_iso.empty()) {
+    if (s.kind == "answer" && journal == "done" &&
+        FindWindowsKit(o_.images_dir, vms_.at(s.plan_id)->image).answer_iso.empty()) {
       return Status2::kOk;  // applied without a kit: nothing to hold (the note said so)
     }
     if (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") {
@@ -375,8 +376,9 @@ class Executor {
   // Writes `files` as an ISO (0600: secrets inside) under the state folder,
   // then into the step's volume: uploaded, or, where the driver keeps no
   // volume data (the test driver), written at the volume's path.
-  Status PlaceIso(const Step& s, const std::string& label, const std::vector<std::pair<std::string, std::string>>& files,
-                  const std::string& what, std::string* note) {
+  Status PlaceIso(const Step& s, const std::string& label,
+                  const std::vector<std::pair<std::string, std::string>>& files, const std::string& what,
+                  std::string* note) {
     std::error_code ec;
     fs::create_directories(o_.state_dir + "/seeds", ec);
     ::chmod((o_.state_dir + "/seeds").c_str(), 0700);
@@ -437,8 +439,7 @@ std::vector<Step> PlanSteps(const Plan& plan) {
       out.push_back(
           {"seed:" + vm->id, "seed", vm->name + "-seed.iso", pool_name[vm->disks[0].pool_id], c.name, vm->id});
       if (vm->os == "windows") {
-        out.push_back({"answer:" + vm->id, "answer", AnswerName(*vm), pool_name[vm->disks[0].pool_id], c.name,
-                       vm->id});
+        out.push_back({"answer:" + vm->id, "answer", AnswerName(*vm), pool_name[vm->disks[0].pool_id], c.name, vm->id});
       }
       out.push_back({"domain:" + vm->id, "domain", vm->name, "", c.name, vm->id});
       out.push_back({"start:" + vm->id, "start", vm->name, "", c.name, vm->id});

@@ -33,10 +33,10 @@ struct ApplyOptions {
   /// Prefix for every CSV path (pool folders), for demos and tests that put
   /// the CSVs of a fixture host under a temp folder. "" means "/".
   std::string storage_root;
-  std::string images_dir;  ///< <image>.qcow2 files for base volumes, and the Windows kit (<image>-answer.iso)
-  std::string domain_type;                          ///< "" = "test" on the test driver, else "qemu" (TCG)
-  bool yes = false;                                 ///< confirm removals without asking
-  bool additive = false;                            ///< never remove anything (a partial plan, or unattended)
+  std::string images_dir;   ///< <image>.qcow2 files for base volumes, and the Windows kit (<image>-answer.iso)
+  std::string domain_type;  ///< "" = "test" on the test driver, else "qemu" (TCG)
+  bool yes = false;         ///< confirm removals without asking
+  bool additive = false;    ///< never remove anything (a partial plan, or unattended)
   std::function<bool(const std::string&)> confirm;  ///< asks a person; null = refuse removals without --yes
 };
 

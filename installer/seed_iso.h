@@ -1,6 +1,7 @@
 // NoCloud / config-drive seed ISOs (and the Windows answer ISOs), written
-// with libarchive's ISO9660 writer (Rock Ridge + Joliet), and read back. The file is created 0600 (it holds secrets), written
-// to a temp name, fsynced and renamed.
+// with libarchive's ISO9660 writer (Rock Ridge + Joliet), and read back. A
+// written file is created 0600 (it holds secrets), written to a temp name,
+// fsynced and renamed.
 #pragma once
 
 #include <string>

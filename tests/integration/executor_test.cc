@@ -254,7 +254,8 @@ TEST_CASE("a Windows VM gets the install media and its answer ISO, with the admi
   o.storage_root = t / "root";
   o.images_dir = t / "images";
   std::vector<std::string> notes;
-  auto sum = Apply(plan, **hv, o, [&](const StepEvent& e) { notes.push_back(e.detail); }, nullptr);
+  auto sum = Apply(
+      plan, **hv, o, [&](const StepEvent& e) { notes.push_back(e.detail); }, nullptr);
   INFO((sum.ok() ? "" : sum.error().ToString()));
   REQUIRE(sum.ok());
   // The answer ISO sits next to the seed on the CSV, 0600, with the
@@ -290,7 +291,8 @@ TEST_CASE("without the Windows kit the Windows VM is defined without media, and 
   o.state_dir = t / "state";
   o.storage_root = t / "root";
   std::vector<std::string> notes;
-  auto sum = Apply(plan, **hv, o, [&](const StepEvent& e) { notes.push_back(e.detail); }, nullptr);
+  auto sum = Apply(
+      plan, **hv, o, [&](const StepEvent& e) { notes.push_back(e.detail); }, nullptr);
   REQUIRE(sum.ok());
   bool told = false;
   for (const std::string& n : notes) {
