@@ -21,13 +21,13 @@ namespace {
 
 // Lab-sized VMs (10 GiB disks) on three CSVs: the test driver gives every
 // pool a fixed 100 GiB.
-Plan MakeTestPlan(int workers) {
+Plan MakeTestPlan(int workers, int windows = 0, int control_planes = 3, int lbs = 2, const std::string& name = "tort") {
   PlanInputs in;
   in.hosts = {testing::MakeHost(
       "h1", 64, 512,
       {{"/ClusterStorage/Volume1", 4000}, {"/ClusterStorage/Volume2", 4000}, {"/ClusterStorage/Volume3", 4000}})};
   in.profile = testing::BundledCatalog().FindHardware("lab");
-  ClusterProfile c = testing::MakeCluster("tort", 1, 3, 2, workers);
+  ClusterProfile c = testing::MakeCluster(name, 1, control_planes, lbs, workers, windows);
   c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
   for (auto& pool : c.node_pools) pool.size = "Slipway_Lab_2";
   in.clusters = {&c};
@@ -206,26 +206,6 @@ TEST_CASE("a SIGKILL after any journal record, then a rerun, converges on the pl
   CHECK(survived == records);
 }
 
-namespace {
-
-// A plan with one Windows worker (and the control plane and LB it needs).
-Plan WindowsPlan() {
-  PlanInputs in;
-  in.hosts = {testing::MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})};
-  in.profile = testing::BundledCatalog().FindHardware("lab");
-  ClusterProfile c = testing::MakeCluster("win", 2, 1, 1, 0, 1);
-  c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
-  for (auto& pool : c.node_pools) pool.size = "Slipway_Lab_2";
-  in.clusters = {&c};
-  in.sizes = &*testing::BundledCatalog().sizes;
-  in.firmware = &*testing::BundledCatalog().firmware;
-  auto p = MakePlan(in);
-  REQUIRE(p.ok());
-  return *p;
-}
-
-}  // namespace
-
 TEST_CASE("a Windows VM gets the install media and its answer ISO, with the admin password filled in") {
   testing::TempDir t;
   // The kit, built by the CLI from user-supplied media: a sparse 3000 MiB
@@ -241,7 +221,7 @@ TEST_CASE("a Windows VM gets the install media and its answer ISO, with the admi
                           " --out " + t / "images");
   INFO(kit.out << kit.err);
   REQUIRE(kit.exit_code == 0);
-  Plan plan = WindowsPlan();
+  Plan plan = MakeTestPlan(0, 1, 1, 1, "win");  // one Windows worker
   const PlanVm* win = nullptr;
   for (const PlanVm& vm : plan.vms) {
     if (vm.os == "windows") win = &vm;
@@ -260,7 +240,11 @@ TEST_CASE("a Windows VM gets the install media and its answer ISO, with the admi
   REQUIRE(sum.ok());
   // The answer ISO sits next to the seed on the CSV, 0600, with the
   // password from the secret store and no reference left.
-  std::string answer = t / "root/ClusterStorage/Volume1/slipway/" + win->name + "-answer.iso";
+  std::string answer;
+  for (const char* v : {"Volume1", "Volume2", "Volume3"}) {
+    std::string p = t / "root/ClusterStorage/" + v + "/slipway/" + win->name + "-answer.iso";
+    if (std::filesystem::exists(p)) answer = p;
+  }
   struct stat st {};
   REQUIRE(::stat(answer.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -284,7 +268,7 @@ TEST_CASE("a Windows VM gets the install media and its answer ISO, with the admi
 
 TEST_CASE("without the Windows kit the Windows VM is defined without media, and the note says how to supply it") {
   testing::TempDir t;
-  Plan plan = WindowsPlan();
+  Plan plan = MakeTestPlan(0, 1, 1, 1, "win");  // one Windows worker
   auto hv = Hypervisor::Connect("test:///default");
   REQUIRE(hv.ok());
   ApplyOptions o;
@@ -301,7 +285,9 @@ TEST_CASE("without the Windows kit the Windows VM is defined without media, and 
   CHECK(told);
   for (const PlanVm& vm : plan.vms) {
     if (vm.os != "windows") continue;
-    CHECK_FALSE(std::filesystem::exists(t / "root/ClusterStorage/Volume1/slipway/" + vm.name + "-answer.iso"));
+    for (const char* v : {"Volume1", "Volume2", "Volume3"}) {
+      CHECK_FALSE(std::filesystem::exists(t / "root/ClusterStorage/" + v + "/slipway/" + vm.name + "-answer.iso"));
+    }
     CHECK((*hv)->Domain(vm.name).xml.find("-answer.iso") == std::string::npos);
   }
   // A second apply keeps everything.
