@@ -2,6 +2,7 @@
 // READY=1 once started, STATUS= on every phase and step, STOPPING=1 at the
 // end, and prints the same lines and the final report on its console.
 #include <systemd/sd-daemon.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -163,6 +164,14 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   if (r.contains("error")) io.err << "slipway-installer: error: " << r["error"].get<std::string>() << "\n";
   sd_notifyf(0, "STATUS=Finished: %s", r.value("result", std::string("?")).c_str());
   sd_notify(0, "STOPPING=1");
+  // On a console the report must reach the screen before we exit: as the
+  // session leader of the terminal (interactive mode), our exit hangs the
+  // terminal up, which discards output the (slow, serial) line has not sent.
+  io.out << std::flush;
+  io.err << std::flush;
+  for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    if (::isatty(fd)) ::tcdrain(fd);
+  }
   return static_cast<int>(outcome.code);
 }
 

@@ -175,6 +175,10 @@ Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const Servi
     state.events.push_back({Event::kStep, s});
   };
   sink.cancelled = [&] { return state.cancelled.load(); };
+  // The menu talks to the console from the worker thread; the bus thread
+  // never reads the terminal.
+  sink.choose = console.choose;
+  sink.confirm = console.confirm;
   InstallOutcome outcome;
   std::thread worker;
   bool started = false;

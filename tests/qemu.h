@@ -4,12 +4,17 @@
 // at the time limit.
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +28,10 @@ struct QemuMachine {
   int memory_mib = 1024;
   int cpus = 1;
   std::vector<std::string> args;  ///< drives, NICs, -cdrom ...
+  /// Typing on the serial console: called with the whole console so far on
+  /// every poll; what it returns is sent. With it, the console is a socket
+  /// (logged to the same file) instead of a plain file.
+  std::function<std::string(const std::string& console)> respond;
 };
 
 struct QemuRun {
@@ -47,9 +56,15 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
                                    "-nographic",
                                    "-no-reboot",
                                    "-monitor",
-                                   "none",
-                                   "-serial",
-                                   "file:" + dir / "console.log"};
+                                   "none"};
+  if (m.respond) {
+    argv.insert(argv.end(),
+                {"-chardev",
+                 "socket,id=ser0,path=" + dir / "serial.sock" + ",server=on,wait=off,logfile=" + dir / "console.log",
+                 "-serial", "chardev:ser0"});
+  } else {
+    argv.insert(argv.end(), {"-serial", "file:" + dir / "console.log"});
+  }
   if (m.uefi) {
     std::filesystem::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
     argv.insert(argv.end(),
@@ -74,9 +89,32 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
   }
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   int status = 0;
+  int serial = -1;  // the console socket, when responding
+  std::string heard;
   while (true) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (!marker.empty() && ReadText(dir / "console.log").find(marker) != std::string::npos) {
+    if (m.respond && serial < 0) {
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::string path = dir / "serial.sock";
+      std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+      int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        serial = fd;
+      } else {
+        ::close(fd);
+      }
+    }
+    if (serial >= 0) {
+      // What the guest wrote, from the socket: QEMU's logfile may repeat
+      // bytes whose write it retried.
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(serial, buf, sizeof buf, MSG_DONTWAIT)) > 0;)
+        heard.append(buf, static_cast<size_t>(n));
+      std::string reply = m.respond(heard);
+      if (!reply.empty()) (void)!::write(serial, reply.data(), reply.size());
+    }
+    if (!marker.empty() && (m.respond ? heard : ReadText(dir / "console.log")).find(marker) != std::string::npos) {
       run.marker_seen = true;
       run.seconds = elapsed();
       std::this_thread::sleep_for(std::chrono::seconds(1));  // the rest of the marker's line
@@ -97,7 +135,12 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
       break;
     }
   }
-  run.console = ReadText(dir / "console.log");
+  if (serial >= 0) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(serial, buf, sizeof buf, MSG_DONTWAIT)) > 0;) heard.append(buf, static_cast<size_t>(n));
+    ::close(serial);
+  }
+  run.console = m.respond ? heard : ReadText(dir / "console.log");
   if (!marker.empty() && run.console.find(marker) != std::string::npos) run.marker_seen = true;
   std::string err = ReadText(dir / "qemu.err");
   if (!run.marker_seen && !err.empty()) run.console += "\n[qemu stderr]\n" + err;

@@ -243,3 +243,64 @@ TEST_CASE("two builds of the installer ISO with its live system are byte-identic
   REQUIRE(b.exit_code == 0);
   CHECK(testing::Run("cmp " + t / "a.iso" + " " + t / "b.iso").exit_code == 0);
 }
+
+namespace {
+
+// The number the menu shows before `name` ("  3) smoke ..."), or "".
+std::string MenuNumber(const std::string& menu, const std::string& name) {
+  for (const std::string& line : Split(menu, '\n')) {
+    std::string l(Trim(line));
+    size_t paren = l.find(") ");
+    if (paren == std::string::npos) continue;
+    std::string rest = l.substr(paren + 2);
+    if (rest == name || rest.rfind(name + " ", 0) == 0) return l.substr(0, paren);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("the installer ISO without an answer file shows the menu on the serial console (slipway.mode=interactive)") {
+  // The same definition, booting the menu and applying to the test driver.
+  testing::TempDir t;
+  std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
+  size_t at = def.find("slipway.mode=auto");
+  REQUIRE(at != std::string::npos);
+  def.replace(at, 17, "slipway.mode=interactive slipway.libvirt=test:///default");
+  testing::WriteText(t / "installer.toml", def);
+  auto b = testing::Run("cd " + testing::SourceDir() + " && " + testing::Slipway() + " build iso " +
+                        t / "installer.toml" + " --kernel " + Kernel() + " --out " + t / "menu.iso");
+  INFO(b.out << b.err);
+  REQUIRE(b.exit_code == 0);
+  Host h;
+  testing::QemuMachine m;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  m.args = h.Args("");
+  m.args[1] = t / "menu.iso";
+  // A person at the console: the smoke profile, the smoke cluster, yes.
+  int answered = 0;
+  m.respond = [&](const std::string& console) -> std::string {
+    const char* prompts[] = {"Choose a hardware profile [", "Choose clusters (numbers", "Create these VMs? [y/N]: "};
+    if (answered >= 3) return "";
+    size_t p = console.rfind(prompts[answered]);
+    if (p == std::string::npos) return "";
+    std::string menu = console.substr(0, p);
+    std::string reply =
+        answered == 2
+            ? "y"
+            : MenuNumber(menu.substr(menu.rfind(answered == 0 ? "profiles for this host" : "Workload clusters")),
+                         "smoke");
+    ++answered;
+    return reply + "\n";
+  };
+  auto run = testing::BootQemu(m, "\nresult:   ", 400);
+  WARN("interactive: boot, three answers and the install in " << run.seconds << " s");
+  INFO(testing::Tail(run.console, 8000));
+  REQUIRE(run.marker_seen);
+  CHECK(answered == 3);
+  CHECK(run.console.find("No answer file was found. Hardware profiles for this host:") != std::string::npos);
+  CHECK(run.console.find("Chosen in the menu: profile smoke, clusters smoke") != std::string::npos);
+  CHECK(run.console.find("The plan creates 5 VMs on 1 CSV(s):") != std::string::npos);
+  CHECK(run.console.find("result:   ok") != std::string::npos);
+}
