@@ -66,6 +66,18 @@ struct Run {
       report["error"] = st.error().ToString();
       code = ExitCode::kRuntime;
     }
+    // Only a finished install writes STATE/installed: the unit's condition.
+    // A failed run leaves it out, so a restart or a reboot tries again.
+    if (code == ExitCode::kOk) {
+      std::string who = report.value("host_name", std::string("this host"));
+      if (auto m = WriteFileAtomic(o.state_dir + "/installed", who + " installed; see report.json\n", 0644); !m) {
+        report["result"] = "failed";
+        report["error"] = m.error().ToString();
+        code = ExitCode::kRuntime;
+        report["exit_code"] = static_cast<int>(code);
+        (void)WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
+      }
+    }
     return {report, code};
   }
 };

@@ -51,6 +51,10 @@ const std::string& InstallerIso() {
   return iso;
 }
 
+// The machine's SMBIOS UUID: the live system keeps the installer's state on
+// the first CSV under slipway/hosts/<UUID>.
+constexpr const char* kUuid = "5e1f0a5e-0000-4000-8000-00005e000001";
+
 struct Host {
   testing::TempDir dir;
   std::string csv;
@@ -77,7 +81,9 @@ struct Host {
             "-netdev",
             "user,id=n1",
             "-device",
-            "virtio-net-pci,netdev=n1,mac=52:54:00:5e:00:02"};
+            "virtio-net-pci,netdev=n1,mac=52:54:00:5e:00:02",
+            "-uuid",
+            kUuid};
   }
 };
 
@@ -87,6 +93,8 @@ void CheckInstall(const testing::QemuRun& run, const std::string& firmware) {
   REQUIRE(run.marker_seen);
   const std::string& c = run.console;
   CHECK(c.find("slipway-live: CSV /dev/vdc (label CSV1, ext4) at /ClusterStorage/Volume1") != std::string::npos);
+  CHECK(c.find(std::string("slipway-live: installer state on /ClusterStorage/Volume1/slipway/hosts/") + kUuid) !=
+        std::string::npos);
   CHECK(c.find("Discovered 2 data disk(s) (vda, vdb) of 4, 2 NIC(s) (52:54:00:5e:00:01, 52:54:00:5e:00:02), "
                "1 CSV(s) (/ClusterStorage/Volume1)") != std::string::npos);
   CHECK(c.find("Matched host qemu-e2e-01 by MAC 52:54:00:5e:00:01") != std::string::npos);
@@ -128,6 +136,23 @@ void CheckCsv(const Host& h) {
   CHECK(files.count("slipway/files/etc/haproxy/haproxy.cfg"));
   CHECK(files["user-data"].find("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl") !=
         std::string::npos);  // the answer file's key, filled in at apply time
+  // The installer's state outlived the RAM overlay: on the CSV, 0700, with
+  // the report that `slipway fleet report` reads and the marker of a
+  // finished install.
+  std::string state = std::string("/slipway/hosts/") + kUuid;
+  auto stat = testing::Run("debugfs -R 'stat " + state + "' " + copy);
+  CHECK(stat.out.find("Mode:  0700") != std::string::npos);
+  auto rdump =
+      testing::Run("mkdir " + h.dir / "state" + " && debugfs -R 'rdump " + state + " " + h.dir / "state" + "' " + copy);
+  REQUIRE(rdump.exit_code == 0);
+  std::string dumped = h.dir / "state" + "/" + kUuid;
+  CHECK(testing::ReadText(dumped + "/installed") == "qemu-e2e-01 installed; see report.json\n");
+  CHECK(fs::exists(dumped + "/journal.jsonl"));
+  auto report = testing::Run(testing::Slipway() + " fleet report " + h.dir / "state");
+  INFO(report.out << report.err);
+  CHECK(report.exit_code == 0);
+  CHECK(report.out.find("qemu-e2e-01") != std::string::npos);
+  CHECK(report.out.find("1 done, 0 failed") != std::string::npos);
 }
 
 }  // namespace
@@ -146,6 +171,14 @@ void InstallFromCd(bool uefi) {
   WARN((uefi ? "UEFI" : "BIOS") << ": boot to the installer's report in " << run.seconds << " s");
   CheckInstall(run, uefi ? "uefi" : "bios");
   CheckCsv(h);
+  if (uefi) return;
+  // A reboot of the finished host finds its state on the CSV and does not
+  // install again.
+  auto again = testing::BootQemu(m, "slipway-live: starting systemd", 120);
+  INFO(testing::Tail(again.console, 4000));
+  REQUIRE(again.marker_seen);
+  CHECK(again.console.find("this host finished its install on an earlier boot (qemu-e2e-01 installed; see "
+                           "report.json): the installer does not run again") != std::string::npos);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -79,6 +80,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
   REQUIRE(r.exit_code == 0);
   auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
   CHECK(report["result"] == "ok");
+  CHECK(testing::ReadText(t / "state/installed") == "lab-01 installed; see report.json\n");
   CHECK(report["host_name"] == "lab-01");
   CHECK(report["matched_by"] == "MAC 02:fc:00:00:00:01");
   CHECK(report["profile"] == "lab");
@@ -142,6 +144,7 @@ TEST_CASE("a fleet without this host: exit 3 and a report listing its identity")
   auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
   CHECK(report["host"]["macs"] == std::vector<std::string>{"02:fc:00:00:00:01"});
   CHECK(report["error"].get<std::string>().find("MACs 02:fc:00:00:00:01") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t / "state/installed"));  // the unit runs again on the next boot
   // fleet report aggregates it, with the reason.
   auto agg = testing::Run(testing::Slipway() + " fleet report " + t / "state");
   CHECK(agg.exit_code == 1);
