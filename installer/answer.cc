@@ -4,6 +4,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "common/atomic_file.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
@@ -45,7 +48,43 @@ std::optional<std::string> FromFat(const std::string& image) {
   return std::nullopt;
 }
 
+// Where live systems mount their boot medium (Debian live, casper, ours).
+const std::vector<std::string>& MediumMountPoints() {
+  static const std::vector<std::string> kMedia = {"/run/live/medium", "/run/initramfs/live", "/lib/live/mount/medium",
+                                                  "/cdrom", "/run/slipway/medium"};
+  return kMedia;
+}
+
+// The sysroot's mount points that are a boot medium, in mountinfo order.
+std::vector<std::string> MountedMedia(const Sysroot& s) {
+  std::vector<std::string> out;
+  if (auto mi = s.Read("/proc/self/mountinfo")) {
+    for (const MountEntry& m : ParseMountInfo(*mi)) {
+      const auto& media = MediumMountPoints();
+      if (std::find(media.begin(), media.end(), m.mount_point) != media.end()) out.push_back(m.mount_point);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+ImagesDir FindImagesDir(const Sysroot& s, const HardwareReport& hw, const std::string& explicit_dir,
+                        const std::string& storage_root) {
+  std::error_code ec;
+  if (!explicit_dir.empty()) return {explicit_dir, "--images " + explicit_dir};
+  for (const std::string& medium : MountedMedia(s)) {
+    std::string dir = medium + "/slipway/images";
+    if (std::filesystem::is_directory(s.Path(dir), ec)) return {s.Path(dir), "boot medium " + dir};
+  }
+  std::string root = storage_root == "/" ? "" : storage_root;
+  for (const Csv& c : hw.csvs) {
+    std::string dir = c.path + "/slipway/images";
+    std::string host = root.empty() ? s.Path(dir) : root + dir;
+    if (std::filesystem::is_directory(host, ec)) return {host, "CSV " + dir};
+  }
+  return {"", "none (no --images, no slipway/images on the boot medium or a CSV): the base volumes stay empty"};
+}
 
 Result<AnswerFile> FindAnswerFile(const Sysroot& s, const std::string& explicit_path) {
   // 1. The kernel command line.
@@ -59,15 +98,9 @@ Result<AnswerFile> FindAnswerFile(const Sysroot& s, const std::string& explicit_
     }
   }
   // 2. The boot medium.
-  if (auto mi = s.Read("/proc/self/mountinfo")) {
-    for (const MountEntry& m : ParseMountInfo(*mi)) {
-      for (const char* medium :
-           {"/run/live/medium", "/run/initramfs/live", "/lib/live/mount/medium", "/cdrom", "/run/slipway/medium"}) {
-        if (m.mount_point != medium) continue;
-        std::string path = m.mount_point + "/slipway/answer.toml";
-        if (auto text = s.Read(path)) return AnswerFile{*text, "boot medium " + path, path};
-      }
-    }
+  for (const std::string& medium : MountedMedia(s)) {
+    std::string path = medium + "/slipway/answer.toml";
+    if (auto text = s.Read(path)) return AnswerFile{*text, "boot medium " + path, path};
   }
   // 3. A file system labelled SLIPWAY.
   if (auto dev = s.Resolve("/dev/disk/by-label/SLIPWAY")) {

@@ -27,6 +27,20 @@ struct AnswerFile {
 /// "nothing found" is an empty origin.
 Result<AnswerFile> FindAnswerFile(const Sysroot& sysroot, const std::string& explicit_path);
 
+struct ImagesDir {
+  std::string path;    ///< a host path, for the executor; empty: none found
+  std::string origin;  ///< "--images /x", "boot medium /run/slipway/medium/slipway/images", "CSV ...", or why none
+};
+
+/// Where the node images (`slipway build image` output: NAME.qcow2, the
+/// Windows kit) are: `explicit_dir` (--images), else `slipway/images` on the
+/// mounted boot medium (the ISO's --images), else `slipway/images` on the
+/// first CSV that has one. CSV paths are prefixed with `storage_root` as the
+/// executor does. Never an error: without images the base volumes stay
+/// empty, and the executor says so.
+ImagesDir FindImagesDir(const Sysroot& sysroot, const HardwareReport& hw, const std::string& explicit_dir,
+                        const std::string& storage_root);
+
 struct MatchedHost {
   FleetHost host;          ///< the entry with [defaults] applied under it
   std::string matched_by;  ///< "MAC 52:54:00:12:34:01", "serial X", "SMBIOS UUID Y"

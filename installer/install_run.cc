@@ -294,7 +294,10 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   ApplyOptions ao;
   ao.state_dir = o.state_dir;
   ao.storage_root = o.storage_root;
-  ao.images_dir = o.images_dir;
+  ImagesDir images = FindImagesDir(sysroot, *hw, o.images_dir, o.storage_root);
+  run.report["images"] = images.origin;
+  run.Status("Node images: " + images.origin);
+  ao.images_dir = images.path;
   ao.additive = true;  // unattended: never removes anything; the first phase applies a partial plan
   nlohmann::json steps = {{"created", 0}, {"kept", 0}, {"destroyed", 0}};
   auto apply = [&](const Plan& p, const std::string& label) -> Status {

@@ -40,10 +40,14 @@ std::string Kernel() {
 const std::string& InstallerIso() {
   static std::string iso = [] {
     std::string out = BuildDir() + "/installer-iso";
-    fs::create_directories(out);
+    fs::create_directories(out + "/images");
+    // A stand-in node image (the real ones are tested in full_image_boot_test):
+    // the installer must find it on the boot medium.
+    auto img = testing::Run("qemu-img create -q -f qcow2 " + out + "/images/linux-node.qcow2 1G");
+    REQUIRE(img.exit_code == 0);
     auto r = testing::Run("SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() + " build iso " + testing::SourceDir() +
                           "/images/installer.toml --out " + out + "/slipway.iso --kernel " + Kernel() + " --answer " +
-                          testing::Fixtures() + "/boot/e2e-fleet.toml");
+                          testing::Fixtures() + "/boot/e2e-fleet.toml --images " + out + "/images");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     return out + "/slipway.iso";
@@ -100,6 +104,7 @@ void CheckInstall(const testing::QemuRun& run, const std::string& firmware) {
   CHECK(c.find("Matched host qemu-e2e-01 by MAC 52:54:00:5e:00:01") != std::string::npos);
   CHECK(c.find("Preflight: 8 of 8 checks passed or skipped") != std::string::npos);
   CHECK(c.find("Planned 5 VMs in 2 clusters") != std::string::npos);
+  CHECK(c.find("Node images: boot medium /run/slipway/medium/slipway/images") != std::string::npos);
   CHECK(c.find("Creating management cluster: 2/2 VMs") != std::string::npos);
   CHECK(c.find("Creating workload clusters smoke: 3/3 VMs") != std::string::npos);
   CHECK(c.find("firmware: " + firmware) != std::string::npos);
@@ -229,7 +234,7 @@ TEST_CASE("the installer ISO's live root holds every library slipway needs, and 
                         "live/usr/bin/dbus-daemon", "live/usr/lib/systemd/system/slipway-installer.service",
                         "live/usr/share/dbus-1/system.d/org.slipway.Installer1.conf",
                         "live/usr/share/slipway/profiles/hardware/smoke.toml", "live/usr/share/dbus-1/system.conf",
-                        "slipway/answer.toml"}) {
+                        "slipway/answer.toml", "slipway/images/linux-node.qcow2"}) {
     CHECK(files.count(f));
   }
   CHECK(files["live/usr/lib/systemd/system/slipway-installer.service"] ==
