@@ -304,7 +304,9 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
   size_t at = def.find("slipway.mode=auto");
   REQUIRE(at != std::string::npos);
-  def.replace(at, 17, "slipway.mode=interactive slipway.libvirt=test:///default");
+  // slipway.rerun: a host that finished runs the installer again (checked
+  // by the second boot below; on the first it changes nothing).
+  def.replace(at, 17, "slipway.mode=interactive slipway.libvirt=test:///default slipway.rerun");
   testing::WriteText(t / "installer.toml", def);
   auto b = testing::Run("cd " + testing::SourceDir() + " && " + testing::Slipway() + " build iso " +
                         t / "installer.toml" + " --kernel " + Kernel() + " --out " + t / "menu.iso");
@@ -341,4 +343,13 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   CHECK(run.console.find("Chosen in the menu: profile smoke, clusters smoke") != std::string::npos);
   CHECK(run.console.find("The plan creates 5 VMs on 1 CSV(s):") != std::string::npos);
   CHECK(run.console.find("result:   ok") != std::string::npos);
+  CHECK(run.console.find("slipway-live: slipway.rerun") == std::string::npos);  // nothing to rerun yet
+  // The second boot on the same CSV finds the finished install and, asked
+  // to, runs the menu again.
+  m.respond = nullptr;
+  auto again = testing::BootQemu(m, "Choose a hardware profile [", 300);
+  INFO(testing::Tail(again.console, 4000));
+  REQUIRE(again.marker_seen);
+  CHECK(again.console.find("slipway-live: slipway.rerun: running the installer again") != std::string::npos);
+  CHECK(again.console.find("finished its install on an earlier boot") == std::string::npos);
 }
