@@ -79,11 +79,13 @@ ImagesDir FindImagesDir(const Sysroot& s, const HardwareReport& hw, const std::s
   }
   std::string root = storage_root == "/" ? "" : storage_root;
   for (const Csv& c : hw.csvs) {
-    std::string dir = c.path + "/slipway/images";
+    std::string dir = c.path + "/slipway-images";
     std::string host = root.empty() ? s.Path(dir) : root + dir;
     if (std::filesystem::is_directory(host, ec)) return {host, "CSV " + dir};
   }
-  return {"", "none (no --images, no slipway/images on the boot medium or a CSV): the base volumes stay empty"};
+  return {"",
+          "none (no --images, no slipway/images on the boot medium, no slipway-images on a CSV): the base volumes stay "
+          "empty"};
 }
 
 Result<AnswerFile> FindAnswerFile(const Sysroot& s, const std::string& explicit_path) {

@@ -34,10 +34,9 @@ struct ImagesDir {
 
 /// Where the node images (`slipway build image` output: NAME.qcow2, the
 /// Windows kit) are: `explicit_dir` (--images), else `slipway/images` on the
-/// mounted boot medium (the ISO's --images), else `slipway/images` on the
-/// first CSV that has one. CSV paths are prefixed with `storage_root` as the
-/// executor does. Never an error: without images the base volumes stay
-/// empty, and the executor says so.
+/// mounted boot medium (the ISO's --images), else `slipway-images` on the
+/// first CSV that has one (beside the pool folder `slipway/`, not in it). CSV paths are prefixed with `storage_root` as
+/// the executor does. Never an error: without images the base volumes stay empty, and the executor says so.
 ImagesDir FindImagesDir(const Sysroot& sysroot, const HardwareReport& hw, const std::string& explicit_dir,
                         const std::string& storage_root);
 

@@ -56,7 +56,7 @@ const std::string& InstallerIso() {
 }
 
 // The machine's SMBIOS UUID: the live system keeps the installer's state on
-// the first CSV under slipway/hosts/<UUID>.
+// the first CSV under slipway-hosts/<UUID>.
 constexpr const char* kUuid = "5e1f0a5e-0000-4000-8000-00005e000001";
 
 struct Host {
@@ -97,7 +97,7 @@ void CheckInstall(const testing::QemuRun& run, const std::string& firmware) {
   REQUIRE(run.marker_seen);
   const std::string& c = run.console;
   CHECK(c.find("slipway-live: CSV /dev/vdc (label CSV1, ext4) at /ClusterStorage/Volume1") != std::string::npos);
-  CHECK(c.find(std::string("slipway-live: installer state on /ClusterStorage/Volume1/slipway/hosts/") + kUuid) !=
+  CHECK(c.find(std::string("slipway-live: installer state on /ClusterStorage/Volume1/slipway-hosts/") + kUuid) !=
         std::string::npos);
   CHECK(c.find("Discovered 2 data disk(s) (vda, vdb) of 4, 2 NIC(s) (52:54:00:5e:00:01, 52:54:00:5e:00:02), "
                "1 CSV(s) (/ClusterStorage/Volume1)") != std::string::npos);
@@ -144,7 +144,7 @@ void CheckCsv(const Host& h) {
   // The installer's state outlived the RAM overlay: on the CSV, 0700, with
   // the report that `slipway fleet report` reads and the marker of a
   // finished install.
-  std::string state = std::string("/slipway/hosts/") + kUuid;
+  std::string state = std::string("/slipway-hosts/") + kUuid;
   auto stat = testing::Run("debugfs -R 'stat " + state + "' " + copy);
   CHECK(stat.out.find("Mode:  0700") != std::string::npos);
   auto rdump =

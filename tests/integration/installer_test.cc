@@ -73,9 +73,9 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
   testing::TempDir t;
   NotifySocket notify(t / "notify");
   // Node images on the CSV, where an ISO without --images expects them.
-  std::filesystem::create_directories(t / "root/ClusterStorage/Volume1/slipway/images");
+  std::filesystem::create_directories(t / "root/ClusterStorage/Volume1/slipway-images");
   REQUIRE(testing::Run("qemu-img create -q -f qcow2 " +
-                       t / "root/ClusterStorage/Volume1/slipway/images/linux-node.qcow2" + " 1G")
+                       t / "root/ClusterStorage/Volume1/slipway-images/linux-node.qcow2" + " 1G")
               .exit_code == 0);
   std::string cmd = "NOTIFY_SOCKET=" + t / "notify" + " " + Installer() + " --sysroot " + Fixture() + " --fs-usage " +
                     Fixture() + "/statvfs.json --answer " + testing::SourceDir() + "/profiles/fleet/lab.toml --state " +
@@ -89,7 +89,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
   CHECK(report["host_name"] == "lab-01");
   CHECK(report["matched_by"] == "MAC 02:fc:00:00:00:01");
   CHECK(report["profile"] == "lab");
-  CHECK(report["images"] == "CSV /ClusterStorage/Volume1/slipway/images");
+  CHECK(report["images"] == "CSV /ClusterStorage/Volume1/slipway-images");
   CHECK(report["answer_file"] == "--answer " + testing::SourceDir() + "/profiles/fleet/lab.toml");
   CHECK(report["phases"].size() == 7);
   for (const auto& p : report["phases"]) CHECK(p["ok"] == true);
@@ -114,7 +114,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=Hardware profile lab (from the answer file)",
                                    "STATUS=Plan",
                                    "STATUS=Planned 5 VMs in 2 clusters",
-                                   "STATUS=Node images: CSV /ClusterStorage/Volume1/slipway/images",
+                                   "STATUS=Node images: CSV /ClusterStorage/Volume1/slipway-images",
                                    "STATUS=ManagementCluster",
                                    "STATUS=Creating management cluster: 1/2 VMs",
                                    "STATUS=Creating management cluster: 2/2 VMs",
