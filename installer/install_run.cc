@@ -57,26 +57,25 @@ struct Run {
   }
   InstallOutcome Finish(ExitCode code) {
     if (!report.contains("result")) report["result"] = "ok";
-    report["exit_code"] = static_cast<int>(code);
+    auto failed = [&](const Error& e) {
+      report["result"] = "failed";
+      report["error"] = e.ToString();
+      code = ExitCode::kRuntime;
+    };
     std::error_code ec;
     std::filesystem::create_directories(o.state_dir, ec);
-    auto st = WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
-    if (!st && code == ExitCode::kOk) {
-      report["result"] = "failed";
-      report["error"] = st.error().ToString();
-      code = ExitCode::kRuntime;
-    }
     // Only a finished install writes STATE/installed: the unit's condition.
     // A failed run leaves it out, so a restart or a reboot tries again.
+    std::string marker = o.state_dir + "/installed";
     if (code == ExitCode::kOk) {
       std::string who = report.value("host_name", std::string("this host"));
-      if (auto m = WriteFileAtomic(o.state_dir + "/installed", who + " installed; see report.json\n", 0644); !m) {
-        report["result"] = "failed";
-        report["error"] = m.error().ToString();
-        code = ExitCode::kRuntime;
-        report["exit_code"] = static_cast<int>(code);
-        (void)WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
-      }
+      if (auto m = WriteFileAtomic(marker, who + " installed; see report.json\n", 0644); !m) failed(m.error());
+    }
+    report["exit_code"] = static_cast<int>(code);
+    auto st = WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
+    if (!st && code == ExitCode::kOk) {
+      failed(st.error());
+      std::filesystem::remove(marker, ec);
     }
     return {report, code};
   }
