@@ -8,8 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
-#include "installer/executor.h"
-#include "installer/plan_ops.h"
+#include "installer/apply/executor.h"
+#include "installer/plan/plan_ops.h"
 
 namespace slipway::cli {
 

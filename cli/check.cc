@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "common/args.h"
 #include "common/strings.h"
-#include "installer/catalog.h"
+#include "installer/plan/catalog.h"
 
 namespace slipway::cli {
 

@@ -8,8 +8,8 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/atomic_file.h"
-#include "installer/answer.h"
-#include "installer/catalog.h"
+#include "installer/plan/catalog.h"
+#include "installer/service/answer.h"
 
 namespace slipway::cli {
 

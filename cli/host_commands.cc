@@ -8,7 +8,7 @@
 #include "cli/host_context.h"
 #include "common/args.h"
 #include "common/strings.h"
-#include "installer/detect.h"
+#include "installer/detect/detect.h"
 
 namespace slipway::cli {
 

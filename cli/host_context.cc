@@ -4,7 +4,7 @@
 #include <ostream>
 
 #include "common/atomic_file.h"
-#include "installer/detect.h"
+#include "installer/detect/detect.h"
 
 namespace slipway::cli {
 
@@ -98,7 +98,7 @@ int UsageError(std::string_view command, const Error& e, std::string_view help, 
 
 }  // namespace slipway::cli
 
-#include "installer/catalog.h"
+#include "installer/plan/catalog.h"
 
 namespace slipway::cli {
 

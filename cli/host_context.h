@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "common/args.h"
-#include "installer/hardware_report.h"
+#include "installer/detect/hardware_report.h"
 
 namespace slipway::cli {
 

@@ -12,9 +12,9 @@
 #include "cli/host_context.h"
 #include "common/args.h"
 #include "common/strings.h"
-#include "installer/dbus_service.h"
-#include "installer/install_run.h"
-#include "installer/match.h"
+#include "installer/detect/match.h"
+#include "installer/service/dbus_service.h"
+#include "installer/service/install_run.h"
 
 namespace slipway::cli {
 

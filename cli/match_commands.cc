@@ -5,8 +5,8 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/strings.h"
-#include "installer/catalog.h"
-#include "installer/match.h"
+#include "installer/detect/match.h"
+#include "installer/plan/catalog.h"
 
 namespace slipway::cli {
 

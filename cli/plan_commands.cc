@@ -6,9 +6,9 @@
 #include "cli/host_context.h"
 #include "common/atomic_file.h"
 #include "common/strings.h"
-#include "installer/catalog.h"
-#include "installer/plan_ops.h"
-#include "installer/planner.h"
+#include "installer/plan/catalog.h"
+#include "installer/plan/plan_ops.h"
+#include "installer/plan/planner.h"
 
 namespace slipway::cli {
 

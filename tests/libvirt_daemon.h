@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "installer/hypervisor.h"
+#include "installer/apply/hypervisor.h"
 #include "test_util.h"
 
 namespace slipway::testing {

@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-#include "installer/seed_iso.h"
+#include "installer/apply/seed_iso.h"
 
 namespace slipway::testing {
 

@@ -1,10 +1,10 @@
 // Answer-file discovery order and host matching.
-#include "installer/answer.h"
+#include "installer/service/answer.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "installer/seed_iso.h"
+#include "installer/apply/seed_iso.h"
 #include "test_util.h"
 
 using namespace slipway;

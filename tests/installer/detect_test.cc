@@ -1,11 +1,11 @@
 // Detection on captured and derived host fixtures, with exact values.
-#include "installer/detect.h"
+#include "installer/detect/detect.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "installer/mountinfo.h"
+#include "installer/detect/mountinfo.h"
 #include "test_util.h"
 
 using namespace slipway;

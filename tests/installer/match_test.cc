@@ -1,12 +1,12 @@
 // Matching and preflight on host fixtures against the bundled profiles.
-#include "installer/match.h"
+#include "installer/detect/match.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "installer/catalog.h"
-#include "installer/detect.h"
+#include "installer/detect/detect.h"
+#include "installer/plan/catalog.h"
 #include "test_util.h"
 
 using namespace slipway;

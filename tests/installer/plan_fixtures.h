@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "installer/catalog.h"
-#include "installer/planner.h"
+#include "installer/plan/catalog.h"
+#include "installer/plan/planner.h"
 
 namespace slipway::testing {
 

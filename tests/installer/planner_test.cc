@@ -1,11 +1,11 @@
 // Planner: sizing, placement on hosts and CSVs, determinism, refusals.
-#include "installer/planner.h"
+#include "installer/plan/planner.h"
 
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "installer/config_gen.h"
-#include "installer/plan_ops.h"
+#include "installer/plan/config_gen.h"
+#include "installer/plan/plan_ops.h"
 #include "plan_fixtures.h"
 
 using namespace slipway;

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "installer/seed_iso.h"
+#include "installer/apply/seed_iso.h"
 #include "qemu.h"
 #include "test_util.h"
 

@@ -1,7 +1,7 @@
 // The executor against a real libvirtd (test driver inside the daemon):
 // apply, no-op reapply, drift, scaling, destroy, and a SIGKILL at every
 // journal record followed by a rerun.
-#include "installer/executor.h"
+#include "installer/apply/executor.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "installer/plan_ops.h"
-#include "installer/planner.h"
+#include "installer/plan/plan_ops.h"
+#include "installer/plan/planner.h"
 #include "plan_fixtures.h"
 #include "test_util.h"
 

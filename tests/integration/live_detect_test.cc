@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "installer/detect.h"
+#include "installer/detect/detect.h"
 #include "test_util.h"
 
 using namespace slipway;

@@ -1,0 +1,629 @@
+// The executor.
+#include "installer/apply/executor.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "common/atomic_file.h"
+#include "common/hash.h"
+#include "firmware/domain_firmware.h"
+#include "installer/apply/journal.h"
+#include "installer/apply/secrets.h"
+#include "installer/apply/seed_iso.h"
+
+namespace slipway::installer {
+
+namespace fs = std::filesystem;
+using firmware::XmlEscape;
+
+namespace {
+
+constexpr const char* kMetaNs = "https://slipway.dev/xmlns/vm/1";
+
+std::string Field(const std::string& xml, const std::string& open, const std::string& close) {
+  size_t a = xml.find(open);
+  if (a == std::string::npos) return "";
+  a += open.size();
+  size_t b = xml.find(close, a);
+  return b == std::string::npos ? "" : xml.substr(a, b - a);
+}
+
+std::string UuidOf(const std::string& xml) { return Field(xml, "<uuid>", "</uuid>"); }
+
+std::string BridgeName(const std::string& id) { return "slw" + Sha256Hex(id).substr(0, 8); }
+
+std::string NetworkXml(const PlanNetwork& n) {
+  return "<network>\n  <name>" + XmlEscape(n.name) + "</name>\n  <uuid>" + NameUuid(n.id) +
+         "</uuid>\n  <forward mode='nat'/>\n  <bridge name='" + BridgeName(n.id) +
+         "' stp='on' delay='0'/>\n  <dns enable='no'/>\n  <ip address='" + XmlEscape(n.gateway) + "' prefix='" +
+         std::to_string(n.prefix) + "'/>\n</network>\n";
+}
+
+std::string PoolXml(const PlanPool& p, const std::string& root) {
+  return "<pool type='dir'>\n  <name>" + XmlEscape(p.name) + "</name>\n  <uuid>" + NameUuid(p.id) +
+         "</uuid>\n  <target>\n    <path>" + XmlEscape(root + p.path) +
+         "</path>\n    <permissions><mode>0700</mode></permissions>\n  </target>\n</pool>\n";
+}
+
+std::string VolumeXml(const std::string& name, uint64_t capacity, const std::string& format,
+                      const std::string& backing) {
+  std::string x = "<volume>\n  <name>" + XmlEscape(name) + "</name>\n  <capacity unit='bytes'>" +
+                  std::to_string(capacity) + "</capacity>\n  <target>\n    <format type='" + format +
+                  "'/>\n    <permissions><mode>0600</mode></permissions>\n  </target>\n";
+  if (!backing.empty()) {
+    x += "  <backingStore>\n    <path>" + XmlEscape(backing) +
+         "</path>\n    <format type='qcow2'/>\n  </backingStore>\n";
+  }
+  return x + "</volume>\n";
+}
+
+std::string SeedName(const PlanVm& vm) { return vm.name + "-seed.iso"; }
+std::string AnswerName(const PlanVm& vm) { return vm.name + "-answer.iso"; }
+
+// The Windows node kit in --images (slipway build image images/windows-node.toml):
+// IMAGE-answer.iso (autounattend.xml, slipway/firstboot.ps1) and IMAGE.kit.json
+// (the media path). Empty strings when there is no kit.
+struct WindowsKit {
+  std::string answer_iso;
+  std::string media;
+  std::string media_kind;
+};
+WindowsKit FindWindowsKit(const std::string& images_dir, const std::string& image) {
+  WindowsKit k;
+  if (images_dir.empty()) return k;
+  std::string iso = images_dir + "/" + image + "-answer.iso";
+  if (!fs::exists(iso)) return k;
+  k.answer_iso = iso;
+  if (auto text = ReadFile(images_dir + "/" + image + ".kit.json")) {
+    try {
+      auto j = nlohmann::json::parse(*text);
+      k.media = j.value("media", std::string());
+      k.media_kind = j.value("media_kind", std::string());
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  return k;
+}
+
+// Everything Slipway may have created, kept in the state folder so that
+// removals and destroy find objects of earlier plans too.
+struct Owned {
+  std::vector<Step> steps;
+  static Result<Owned> Load(const std::string& file) {
+    Owned o;
+    if (!fs::exists(file)) return o;
+    auto text = ReadFile(file);
+    if (!text) return std::move(text).error();
+    try {
+      for (const auto& s : nlohmann::json::parse(*text)) {
+        o.steps.push_back({s.at("id"), s.at("kind"), s.at("name"), s.at("pool"), s.at("cluster"), s.at("plan_id")});
+      }
+    } catch (const nlohmann::json::exception& e) {
+      return Error::Runtime(file + " is corrupt: " + e.what());
+    }
+    return o;
+  }
+  Status Save(const std::string& file) const {
+    nlohmann::json j = nlohmann::json::array();
+    for (const Step& s : steps) {
+      j.push_back({{"id", s.id},
+                   {"kind", s.kind},
+                   {"name", s.name},
+                   {"pool", s.pool},
+                   {"cluster", s.cluster},
+                   {"plan_id", s.plan_id}});
+    }
+    return WriteFileAtomic(file, j.dump(1) + "\n", 0600);
+  }
+  bool Has(const std::string& id) const {
+    return std::any_of(steps.begin(), steps.end(), [&](const Step& s) { return s.id == id; });
+  }
+  void Add(const Step& s) {
+    if (!Has(s.id)) steps.push_back(s);
+  }
+  void Remove(const std::string& id) {
+    steps.erase(std::remove_if(steps.begin(), steps.end(), [&](const Step& s) { return s.id == id; }), steps.end());
+  }
+};
+
+enum class Status2 { kOk, kMissing, kIncomplete, kDrift };
+
+class Executor {
+ public:
+  Executor(const Plan& plan, Hypervisor& hv, const ApplyOptions& o, Journal journal, SecretStore secrets)
+      : plan_(plan), hv_(hv), o_(o), journal_(std::move(journal)), secrets_(std::move(secrets)) {
+    for (const PlanVm& vm : plan.vms) vms_[vm.id] = &vm;
+    for (const PlanPool& p : plan.pools) pools_[p.id] = &p;
+    for (const PlanNetwork& n : plan.networks) nets_[n.id] = &n;
+    for (const PlanBaseVolume& b : plan.base_volumes) bases_[b.id] = &b;
+    domain_type_ = !o.domain_type.empty() ? o.domain_type : hv.DriverType() == "test" ? "test" : "qemu";
+  }
+
+  // What state is this step's object in?
+  Status2 Observe(const Step& s, std::string* why) {
+    std::string journal = journal_.LastState(s.id);
+    if (s.kind == "network") {
+      ObjectState st = hv_.Network(s.name);
+      if (!st.exists) return Status2::kMissing;
+      if (UuidOf(st.xml) != NameUuid(s.plan_id)) return Drift(why, "network " + s.name + " exists with another UUID");
+      return st.active && st.autostart ? Status2::kOk : Status2::kIncomplete;
+    }
+    if (s.kind == "pool") {
+      ObjectState st = hv_.Pool(s.name);
+      if (!st.exists) return Status2::kMissing;
+      if (UuidOf(st.xml) != NameUuid(s.plan_id))
+        return Drift(why, "storage pool " + s.name + " exists with another UUID");
+      std::string want = Root() + pools_.at(s.plan_id)->path;
+      if (Field(st.xml, "<path>", "</path>") != want) {
+        return Drift(why,
+                     "storage pool " + s.name + " points at " + Field(st.xml, "<path>", "</path>") + ", not " + want);
+      }
+      return st.active ? Status2::kOk : Status2::kIncomplete;
+    }
+    if (s.kind == "answer" && journal == "done" &&
+        FindWindowsKit(o_.images_dir, vms_.at(s.plan_id)->image).answer_iso.empty()) {
+      return Status2::kOk;  // applied without a kit: nothing to hold (the note said so)
+    }
+    if (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") {
+      ObjectState st = hv_.Volume(s.pool, s.name);
+      if (!st.exists) return Status2::kMissing;
+      // Begun but never finished (crash during create or upload): ours to redo.
+      if (journal == "begin") return Status2::kIncomplete;
+      if (s.kind == "volume") {
+        uint64_t want = DiskOf(s).size_bytes;
+        std::string cap = Field(st.xml, "<capacity unit='bytes'>", "</capacity>");
+        if (cap != std::to_string(want))
+          return Drift(why, "volume " + s.pool + "/" + s.name + " has capacity " + cap + ", the plan says " +
+                                std::to_string(want));
+      }
+      if ((s.kind == "seed" || s.kind == "answer") && journal != "done") return Status2::kIncomplete;
+      return Status2::kOk;
+    }
+    if (s.kind == "domain") {
+      ObjectState st = hv_.Domain(s.name);
+      if (!st.exists) return Status2::kMissing;
+      if (UuidOf(st.xml) != vms_.at(s.plan_id)->uuid) {
+        return Drift(why, "domain " + s.name + " exists with UUID " + UuidOf(st.xml) + ", not Slipway's " +
+                              vms_.at(s.plan_id)->uuid);
+      }
+      return Status2::kOk;
+    }
+    ObjectState st = hv_.Domain(s.name);  // start
+    return st.exists && st.active && st.autostart ? Status2::kOk : Status2::kMissing;
+  }
+
+  Status Run(const Step& s, Status2 state, std::string* note) {
+    if (auto st = journal_.Record(s.id, "begin"); !st) return st;
+    Status result = Do(s, state, note);
+    if (!result) return result;
+    return journal_.Record(s.id, "done", *note);
+  }
+
+  Status RemoveVmObject(const Step& s) {
+    if (auto st = journal_.Record(s.id, "remove-begin"); !st) return st;
+    Status r = Ok();
+    if (s.kind == "domain" || s.kind == "start") {
+      ObjectState d = hv_.Domain(s.name);
+      if (d.exists && UuidOf(d.xml) == NameUuid(s.plan_id)) r = hv_.DeleteDomain(s.name);
+    } else if (s.kind == "volume" || s.kind == "seed" || s.kind == "base" || s.kind == "answer") {
+      r = hv_.DeleteVolume(s.pool, s.name);
+    } else if (s.kind == "network") {
+      ObjectState n = hv_.Network(s.name);
+      if (n.exists && UuidOf(n.xml) == NameUuid(s.plan_id)) r = hv_.DeleteNetwork(s.name);
+    } else if (s.kind == "pool") {
+      ObjectState p = hv_.Pool(s.name);
+      if (p.exists && UuidOf(p.xml) == NameUuid(s.plan_id)) r = hv_.DeletePool(s.name);
+    }
+    if (!r) return r;
+    return journal_.Record(s.id, "removed");
+  }
+
+ private:
+  Status2 Drift(std::string* why, std::string what) {
+    *why = std::move(what);
+    return Status2::kDrift;
+  }
+  std::string Root() const { return o_.storage_root == "/" ? "" : o_.storage_root; }
+
+  const PlanDisk& DiskOf(const Step& s) const {
+    for (const PlanVm& vm : plan_.vms) {
+      for (const PlanDisk& d : vm.disks) {
+        if (d.id == s.plan_id) return d;
+      }
+    }
+    static PlanDisk none;
+    return none;
+  }
+  const PlanVm& VmOfDisk(const Step& s) const {
+    for (const PlanVm& vm : plan_.vms) {
+      for (const PlanDisk& d : vm.disks) {
+        if (d.id == s.plan_id) return vm;
+      }
+    }
+    return plan_.vms.front();
+  }
+
+  Status Do(const Step& s, Status2 state, std::string* note) {
+    if (s.kind == "network") {
+      if (state == Status2::kMissing) {
+        if (auto st = hv_.DefineNetwork(NetworkXml(*nets_.at(s.plan_id))); !st) return st;
+      }
+      return hv_.StartNetwork(s.name, true);
+    }
+    if (s.kind == "pool") {
+      std::error_code ec;
+      fs::create_directories(Root() + pools_.at(s.plan_id)->path, ec);
+      if (state == Status2::kMissing) {
+        if (auto st = hv_.DefinePool(PoolXml(*pools_.at(s.plan_id), Root())); !st) return st;
+      }
+      return hv_.StartPool(s.name, true);
+    }
+    if (state == Status2::kIncomplete &&
+        (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer")) {
+      if (auto st = hv_.DeleteVolume(s.pool, s.name); !st) return st;
+    }
+    if (s.kind == "base") {
+      const PlanBaseVolume& b = *bases_.at(s.plan_id);
+      std::string file = o_.images_dir.empty() ? "" : o_.images_dir + "/" + b.image + ".qcow2";
+      uint64_t size = b.size_bytes;
+      if (!file.empty() && fs::exists(file)) size = fs::file_size(file);
+      if (auto st = hv_.CreateVolume(s.pool, VolumeXml(s.name, size, "qcow2", "")); !st) return st;
+      if (file.empty() || !fs::exists(file)) {
+        *note = "no image file " + (file.empty() ? b.image + ".qcow2 (no --images folder)" : file) +
+                "; the base volume is empty until 'slipway build image' output is supplied";
+        return Ok();
+      }
+      Status up = hv_.UploadVolume(s.pool, s.name, file);
+      if (!up && IsUnsupported(up.error())) {
+        *note = "this libvirt driver cannot upload volumes; " + file + " was not copied";
+        return Ok();
+      }
+      return up;
+    }
+    if (s.kind == "volume") {
+      const PlanDisk& d = DiskOf(s);
+      std::string backing;
+      if (d.kind == "os") {
+        const PlanBaseVolume& b = *bases_.at(d.base_id);
+        backing = hv_.VolumePath(PoolName(b.pool_id), b.name);
+      }
+      return hv_.CreateVolume(s.pool, VolumeXml(s.name, d.size_bytes, "qcow2", backing));
+    }
+    if (s.kind == "seed") return WriteSeed(s, note);
+    if (s.kind == "answer") return WriteAnswer(s, note);
+    if (s.kind == "domain") {
+      const PlanVm& vm = *vms_.at(s.plan_id);
+      std::vector<std::string> paths;
+      for (const PlanDisk& d : vm.disks) paths.push_back(hv_.VolumePath(PoolName(d.pool_id), d.name));
+      // CD-ROMs: the seed; for Windows, the install media and the answer ISO.
+      std::vector<std::string> cdroms = {hv_.VolumePath(PoolName(vm.disks[0].pool_id), SeedName(vm))};
+      if (vm.os == "windows") {
+        WindowsKit kit = FindWindowsKit(o_.images_dir, vm.image);
+        if (!kit.answer_iso.empty()) {
+          if (kit.media_kind == "iso" && !kit.media.empty()) cdroms.push_back(kit.media);
+          cdroms.push_back(hv_.VolumePath(PoolName(vm.disks[0].pool_id), AnswerName(vm)));
+        }
+      }
+      std::string console = o_.state_dir + "/console/" + vm.name + ".log";
+      std::error_code ec;
+      fs::create_directories(o_.state_dir + "/console", ec);
+      std::string nvram = Root() + pools_.at(vm.disks[0].pool_id)->path + "/" + vm.name + "_VARS.fd";
+      return hv_.DefineDomain(DomainXml(vm, plan_, domain_type_, paths, cdroms, console, nvram));
+    }
+    return hv_.StartDomain(s.name, true);
+  }
+
+  std::string PoolName(const std::string& pool_id) const { return pools_.at(pool_id)->name; }
+
+  Status WriteSeed(const Step& s, std::string* note) {
+    const PlanVm& vm = *vms_.at(s.plan_id);
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const PlanFile& f : vm.seed) {
+      auto filled = secrets_.Fill(f.content);
+      if (!filled) return std::move(filled).error();
+      files.emplace_back(f.path, std::move(*filled));
+    }
+    // The VM's files also travel as plain files (slipway/files/<path>, modes
+    // in slipway/modes), which Slipway's first-boot agent copies in place
+    // without parsing YAML; cloud-init keeps using user-data's write_files.
+    if (vm.os != "windows") {
+      std::string modes;
+      for (const PlanFile& f : vm.files) {
+        auto filled = secrets_.Fill(f.content);
+        if (!filled) return std::move(filled).error();
+        files.emplace_back("slipway/files" + f.path, std::move(*filled));
+        modes += f.mode + " " + f.path + "\n";
+      }
+      if (!modes.empty()) files.emplace_back("slipway/modes", modes);
+    }
+    return PlaceIso(s, vm.os == "windows" ? "config-2" : "cidata", files, "seed", note);
+  }
+
+  // The Windows answer ISO: the kit's autounattend.xml and first-boot
+  // script with this VM's secrets (the administrator password) filled in.
+  Status WriteAnswer(const Step& s, std::string* note) {
+    const PlanVm& vm = *vms_.at(s.plan_id);
+    WindowsKit kit = FindWindowsKit(o_.images_dir, vm.image);
+    if (kit.answer_iso.empty()) {
+      *note = "no Windows node kit " + vm.image + "-answer.iso in " +
+              (o_.images_dir.empty() ? std::string("(no --images folder)") : o_.images_dir) +
+              "; the VM has no install media until 'slipway build image images/" + vm.image +
+              ".toml --windows-media PATH --out DIR' is applied with --images DIR";
+      return Ok();
+    }
+    auto kit_files = ReadIsoFiles(kit.answer_iso);
+    if (!kit_files) return std::move(kit_files).error().Context("Windows node kit");
+    std::vector<std::pair<std::string, std::string>> files;
+    for (auto& [name, body] : *kit_files) {
+      auto filled = secrets_.Fill(body);
+      if (!filled) return std::move(filled).error();
+      files.emplace_back(name, std::move(*filled));
+    }
+    if (kit.media_kind != "iso") {
+      *note = "the kit's media " + (kit.media.empty() ? std::string("(unknown)") : kit.media) +
+              " is not an ISO; attach Windows install media to " + vm.name + " yourself";
+    }
+    std::string placed;
+    if (auto st = PlaceIso(s, "SLIPWAYWIN", files, "answer", &placed); !st) return st;
+    if (note->empty()) *note = placed;
+    return Ok();
+  }
+
+  // Writes `files` as an ISO (0600: secrets inside) under the state folder,
+  // then into the step's volume: uploaded, or, where the driver keeps no
+  // volume data (the test driver), written at the volume's path.
+  Status PlaceIso(const Step& s, const std::string& label,
+                  const std::vector<std::pair<std::string, std::string>>& files, const std::string& what,
+                  std::string* note) {
+    std::error_code ec;
+    fs::create_directories(o_.state_dir + "/seeds", ec);
+    ::chmod((o_.state_dir + "/seeds").c_str(), 0700);
+    std::string local = o_.state_dir + "/seeds/" + s.name;
+    if (auto st = WriteSeedIso(local, label, files); !st) return st;
+    if (auto st = hv_.CreateVolume(s.pool, VolumeXml(s.name, fs::file_size(local), "raw", "")); !st) return st;
+    Status up = hv_.UploadVolume(s.pool, s.name, local);
+    if (!up && IsUnsupported(up.error())) {
+      // Durably (temp file, fsync, rename, fsync of the folder), because the
+      // journal records the step as done right after: a power cut must not
+      // leave an ISO that the journal calls written but the disk never got.
+      std::string path = hv_.VolumePath(s.pool, s.name);
+      fs::create_directories(fs::path(path).parent_path(), ec);
+      auto bytes = ReadFile(local);
+      if (!bytes) return std::move(bytes).error();
+      if (auto st = WriteFileAtomic(path, *bytes, 0600); !st) {
+        return std::move(st).error().Context("copying the " + what + " ISO to " + path);
+      }
+      *note = what + " ISO copied to " + path;
+      return Ok();
+    }
+    return up;
+  }
+
+  const Plan& plan_;
+  Hypervisor& hv_;
+  const ApplyOptions& o_;
+  Journal journal_;
+  SecretStore secrets_;
+  std::string domain_type_;
+  std::map<std::string, const PlanVm*> vms_;
+  std::map<std::string, const PlanPool*> pools_;
+  std::map<std::string, const PlanNetwork*> nets_;
+  std::map<std::string, const PlanBaseVolume*> bases_;
+};
+
+}  // namespace
+
+std::vector<Step> PlanSteps(const Plan& plan) {
+  std::vector<Step> out;
+  std::map<std::string, std::string> pool_name;
+  for (const PlanPool& p : plan.pools) {
+    pool_name[p.id] = p.name;
+    out.push_back({"pool:" + p.id, "pool", p.name, "", "", p.id});
+  }
+  for (const PlanBaseVolume& b : plan.base_volumes) {
+    out.push_back({"base:" + b.id, "base", b.name, pool_name[b.pool_id], "", b.id});
+  }
+  for (const PlanCluster& c : plan.clusters) {
+    for (const PlanNetwork& n : plan.networks) {
+      if (n.id == c.network_id) out.push_back({"network:" + n.id, "network", n.name, "", c.name, n.id});
+    }
+    for (const std::string& id : c.vms) {
+      const PlanVm* vm = plan.FindVm(id);
+      for (const PlanDisk& d : vm->disks) {
+        out.push_back({"volume:" + d.id, "volume", d.name, pool_name[d.pool_id], c.name, d.id});
+      }
+      out.push_back(
+          {"seed:" + vm->id, "seed", vm->name + "-seed.iso", pool_name[vm->disks[0].pool_id], c.name, vm->id});
+      if (vm->os == "windows") {
+        out.push_back({"answer:" + vm->id, "answer", AnswerName(*vm), pool_name[vm->disks[0].pool_id], c.name, vm->id});
+      }
+      out.push_back({"domain:" + vm->id, "domain", vm->name, "", c.name, vm->id});
+      out.push_back({"start:" + vm->id, "start", vm->name, "", c.name, vm->id});
+    }
+  }
+  return out;
+}
+
+std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& domain_type,
+                      const std::vector<std::string>& disk_paths, const std::vector<std::string>& cdrom_paths,
+                      const std::string& console_log, const std::string& nvram_path) {
+  firmware::FirmwareXmlInput fw{
+      vm.firmware.mode, vm.firmware.machine,     vm.firmware.loader, vm.firmware.nvram_template,
+      nvram_path,       vm.firmware.secure_boot, vm.firmware.tpm};
+  std::string net_name;
+  for (const PlanNetwork& n : plan.networks) {
+    if (n.id == vm.nics[0].network_id) net_name = n.name;
+  }
+  std::string x =
+      "<domain type='" + domain_type + "'>\n  <name>" + XmlEscape(vm.name) + "</name>\n  <uuid>" + vm.uuid +
+      "</uuid>\n  <metadata>\n    <slipway:vm xmlns:slipway='" + kMetaNs + "' id='" + XmlEscape(vm.id) + "' cluster='" +
+      XmlEscape(vm.cluster) + "' role='" + vm.role + "'/>\n  </metadata>\n  <memory unit='MiB'>" +
+      std::to_string(vm.memory_mib) + "</memory>\n  <vcpu>" + std::to_string(vm.vcpus) + "</vcpu>\n" +
+      firmware::OsXml(fw, domain_type) + firmware::FeaturesXml(fw) +
+      "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
+      "  <devices>\n";
+  const char* letters = "abcdefghij";
+  for (size_t i = 0; i < disk_paths.size() && i < 10; ++i) {
+    x += "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='" +
+         XmlEscape(disk_paths[i]) + "'/>\n      <target dev='vd" + letters[i] + "' bus='virtio'/>\n    </disk>\n";
+  }
+  for (size_t i = 0; i < cdrom_paths.size() && i < 6; ++i) {
+    x += "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='" +
+         XmlEscape(cdrom_paths[i]) + "'/>\n      <target dev='sd" + std::string(1, letters[i]) +
+         "' bus='sata'/>\n      <readonly/>\n    </disk>\n";
+  }
+  for (const PlanNic& n : vm.nics) {
+    x += "    <interface type='network'>\n      <source network='" + XmlEscape(net_name) + "'/>\n      <mac address='" +
+         n.mac + "'/>\n      <model type='virtio'/>\n    </interface>\n";
+  }
+  x += "    <serial type='file'>\n      <source path='" + XmlEscape(console_log) +
+       "'/>\n      <target port='0'/>\n    </serial>\n" + firmware::TpmXml(fw) + "  </devices>\n</domain>\n";
+  return x;
+}
+
+Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions& options, const EventSink& sink,
+                           const std::function<void(const ApplySummary& before)>& announce) {
+  auto journal = Journal::Open(options.state_dir);
+  if (!journal) return std::move(journal).error();
+  auto secrets = SecretStore::Open(options.state_dir + "/secrets");
+  if (!secrets) return std::move(secrets).error();
+  std::string owned_file = options.state_dir + "/owned.json";
+  auto owned = Owned::Load(owned_file);
+  if (!owned) return std::move(owned).error();
+  Executor ex(plan, hv, options, std::move(*journal), std::move(*secrets));
+  std::vector<Step> steps = PlanSteps(plan);
+  std::set<std::string> wanted;
+  std::set<std::string> clusters;
+  for (const Step& s : steps) wanted.insert(s.id);
+  for (const PlanCluster& c : plan.clusters) clusters.insert(c.name);
+
+  // VM-level objects an earlier plan made that this one no longer has.
+  std::vector<Step> removals;
+  for (const Step& s : owned->steps) {
+    if (options.additive || wanted.count(s.id)) continue;
+    if (s.kind == "pool" || s.kind == "base" || s.kind == "network") continue;  // only destroy removes these
+    if (!s.cluster.empty() && !clusters.count(s.cluster)) {
+      return Error::Input("the plan drops cluster '" + s.cluster +
+                          "', which Slipway created; remove it with 'slipway destroy --cluster " + s.cluster + "'");
+    }
+    removals.push_back(s);
+  }
+  // Remove in reverse creation order: domains before their volumes.
+  std::reverse(removals.begin(), removals.end());
+
+  ApplySummary sum;
+  std::vector<Status2> states;
+  std::vector<std::string> drift;
+  for (const Step& s : steps) {
+    std::string why;
+    Status2 st = ex.Observe(s, &why);
+    states.push_back(st);
+    if (st == Status2::kDrift) drift.push_back(why);
+    if (st == Status2::kMissing || st == Status2::kIncomplete) {
+      // "start" completes a define; count each object once.
+      if (s.kind != "start" || states.size() < 2 || states[states.size() - 2] == Status2::kOk) ++sum.to_create;
+    }
+  }
+  std::set<std::string> removed_vms;
+  for (const Step& s : removals) {
+    if (s.kind == "domain") ++sum.to_destroy;
+    if (s.kind == "volume" || s.kind == "seed" || s.kind == "answer") ++sum.to_destroy;
+    removed_vms.insert(s.plan_id);
+  }
+  if (announce) announce(sum);
+  if (!drift.empty()) {
+    std::string msg = "libvirt holds objects that differ from the plan (drift); Slipway never replaces them silently:";
+    for (const std::string& d : drift) msg += "\n  - " + d;
+    msg += "\nremove or rename them, or restore them, then apply again";
+    return Error::Runtime(msg);
+  }
+  if (!removals.empty() && !options.yes) {
+    std::string what = std::to_string(sum.to_destroy) + " object(s) of VMs no longer in the plan";
+    if (!options.confirm || !options.confirm("remove " + what + "?")) {
+      return Error::Input("this apply removes " + what + "; pass --yes to confirm");
+    }
+  }
+  // Record ownership before creating anything, so a crash leaks nothing.
+  for (const Step& s : steps) owned->Add(s);
+  if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
+  if (auto st = WriteFileAtomic(options.state_dir + "/applied-plan.json", nlohmann::json(plan).dump(1) + "\n", 0600);
+      !st) {
+    return std::move(st).error();
+  }
+
+  size_t total = removals.size() + steps.size(), n = 0;
+  for (const Step& s : removals) {
+    if (auto st = ex.RemoveVmObject(s); !st) return std::move(st).error();
+    owned->Remove(s.id);
+    if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
+    if (s.kind == "domain" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") ++sum.destroyed;
+    if (sink) sink({++n, total, "remove", s, ""});
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    if (states[i] == Status2::kOk) {
+      if (s.kind != "start") ++sum.kept;
+      if (sink) sink({++n, total, "keep", s, ""});
+      continue;
+    }
+    std::string note;
+    if (auto st = ex.Run(s, states[i], &note); !st) {
+      return std::move(st).error().Context("step " + std::to_string(n + 1) + "/" + std::to_string(total) + " (" +
+                                           s.kind + " " + s.name + ")");
+    }
+    if (s.kind != "start") ++sum.created;
+    if (!note.empty() && s.kind == "base") sum.notes.push_back(s.name + ": " + note);
+    if (sink) sink({++n, total, "create", s, note});
+  }
+  return sum;
+}
+
+Result<ApplySummary> Destroy(Hypervisor& hv, const DestroyOptions& options, const EventSink& sink) {
+  std::string owned_file = options.state_dir + "/owned.json";
+  auto owned = Owned::Load(owned_file);
+  if (!owned) return std::move(owned).error();
+  auto journal = Journal::Open(options.state_dir);
+  if (!journal) return std::move(journal).error();
+  auto secrets = SecretStore::Open(options.state_dir + "/secrets");
+  if (!secrets) return std::move(secrets).error();
+  Plan empty;
+  ApplyOptions ao;
+  ao.state_dir = options.state_dir;
+  ao.storage_root = options.storage_root;
+  Executor ex(empty, hv, ao, std::move(*journal), std::move(*secrets));
+  std::vector<Step> targets;
+  for (const Step& s : owned->steps) {
+    if (!options.cluster.empty() && s.cluster != options.cluster) continue;
+    targets.push_back(s);
+  }
+  if (!options.cluster.empty() && targets.empty()) {
+    std::set<std::string> known;
+    for (const Step& s : owned->steps) {
+      if (!s.cluster.empty()) known.insert(s.cluster);
+    }
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    return Error::Input("Slipway created no cluster '" + options.cluster +
+                        "' (known: " + (list.empty() ? "none" : list) + ")");
+  }
+  // Reverse creation order; pools last (a pool must be empty to go).
+  std::reverse(targets.begin(), targets.end());
+  std::stable_partition(targets.begin(), targets.end(), [](const Step& s) { return s.kind != "pool"; });
+  ApplySummary sum;
+  sum.to_destroy = targets.size();
+  size_t n = 0;
+  for (const Step& s : targets) {
+    if (auto st = ex.RemoveVmObject(s); !st) return std::move(st).error().Context("removing " + s.kind + " " + s.name);
+    owned->Remove(s.id);
+    if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
+    if (s.kind != "start") ++sum.destroyed;
+    if (sink) sink({++n, targets.size(), "remove", s, ""});
+  }
+  return sum;
+}
+
+}  // namespace slipway::installer

@@ -1,0 +1,53 @@
+// Generated configuration for the VMs of a plan: HAProxy, keepalived,
+// kubeadm (v1beta3), an EncryptionConfiguration, cloud-init NoCloud seeds for
+// Linux and cloudbase-init for Windows. Pure string building.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "installer/plan/plan.h"
+
+namespace slipway::installer {
+
+struct Backend {
+  std::string name;
+  std::string ip;
+  int port = 6443;
+};
+
+/// A complete haproxy.cfg: TCP frontend on `port`, health-checked backends
+/// (HTTPS GET /readyz on the API servers).
+std::string HaproxyApiConfig(const std::string& frontend_name, const std::vector<Backend>& backends, int port = 6443);
+
+struct VrrpPeer {
+  std::string name;
+  std::string ip;
+};
+
+/// keepalived.conf for one LB VM of a group: VRRP instance holding `vip`,
+/// unicast to the other peers, priority by position (first is MASTER), and
+/// a check that lowers the priority when HAProxy is not running.
+std::string KeepalivedConfig(const std::string& cluster, size_t index, const std::vector<VrrpPeer>& peers,
+                             const std::string& vip, int prefix);
+
+/// kubeadm documents for a control-plane or worker VM. The first control
+/// plane gets Init+Cluster configuration; the others a control-plane Join;
+/// workers a Join. Secrets are {{secret:...}} references.
+std::string KubeadmConfig(const PlanCluster& c, const PlanVm& vm, const std::vector<const PlanVm*>& control_planes,
+                          const std::string& pod_cidr, const std::string& service_cidr);
+
+/// EncryptionConfiguration (aescbc, key from a secret reference).
+std::string EncryptionConfig(const std::string& cluster);
+
+/// NoCloud seed files for a Linux VM: user-data (with `files` as write_files),
+/// meta-data and network-config (v2).
+std::vector<PlanFile> NoCloudSeed(const PlanVm& vm);
+
+/// cloudbase-init seed for a Windows VM: user-data (PowerShell) and meta-data.
+std::vector<PlanFile> WindowsSeed(const PlanVm& vm, const std::string& api_vip);
+
+/// Every "{{secret:NAME}}" in `text`, in order of first appearance.
+std::vector<std::string> SecretRefs(const std::string& text);
+
+}  // namespace slipway::installer

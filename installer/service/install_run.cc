@@ -1,0 +1,336 @@
+// First-boot installation.
+#include "installer/service/install_run.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "common/atomic_file.h"
+#include "common/strings.h"
+#include "installer/apply/executor.h"
+#include "installer/apply/secrets.h"
+#include "installer/detect/detect.h"
+#include "installer/detect/match.h"
+#include "installer/plan/catalog.h"
+#include "installer/plan/planner.h"
+#include "installer/service/answer.h"
+
+namespace slipway::installer {
+
+namespace {
+
+constexpr const char* kNoAnswer =
+    "no answer file: put one on the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the "
+    "boot medium, on a file system labelled SLIPWAY, or pass --answer PATH";
+
+struct Run {
+  const InstallOptions& o;
+  const InstallSink& sink;
+  nlohmann::json report;
+  std::chrono::steady_clock::time_point phase_start;
+
+  bool Cancelled() const { return sink.cancelled && sink.cancelled(); }
+  void Phase(const std::string& name) {
+    Close(true);
+    phase_start = std::chrono::steady_clock::now();
+    report["phases"].push_back({{"name", name}, {"ok", false}});
+    if (sink.phase) sink.phase(name);
+  }
+  void Close(bool ok) {
+    if (report["phases"].empty()) return;
+    auto& last = report["phases"].back();
+    if (last.contains("seconds")) return;
+    last["ok"] = ok;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_start).count();
+    last["seconds"] = std::round(s * 100) / 100;
+  }
+  void Status(const std::string& s) {
+    if (sink.status) sink.status(s);
+  }
+
+  InstallOutcome Fail(const Error& e) {
+    Close(false);
+    report["result"] = "failed";
+    report["error"] = e.ToString();
+    return Finish(e.code());
+  }
+  InstallOutcome Finish(ExitCode code) {
+    if (!report.contains("result")) report["result"] = "ok";
+    auto failed = [&](const Error& e) {
+      report["result"] = "failed";
+      report["error"] = e.ToString();
+      code = ExitCode::kRuntime;
+    };
+    std::error_code ec;
+    std::filesystem::create_directories(o.state_dir, ec);
+    // Only a finished install writes STATE/installed: the unit's condition.
+    // A failed run leaves it out, so a restart or a reboot tries again.
+    std::string marker = o.state_dir + "/installed";
+    if (code == ExitCode::kOk) {
+      std::string who = report.value("host_name", std::string("this host"));
+      if (auto m = WriteFileAtomic(marker, who + " installed; see report.json\n", 0644); !m) failed(m.error());
+    }
+    report["exit_code"] = static_cast<int>(code);
+    auto st = WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
+    if (!st && code == ExitCode::kOk) {
+      failed(st.error());
+      std::filesystem::remove(marker, ec);
+    }
+    return {report, code};
+  }
+};
+
+// The management network from the host's entry: the host's subnet, its VIP,
+// and the ten addresses after the VIP for the two management VMs.
+Result<ManagementNetwork> MgmtNetwork(const FleetHost& h) {
+  ManagementNetwork m;
+  if (!h.network.address || !h.network.vip) return m;
+  auto [ip, prefix] = *h.network.address;
+  uint32_t mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+  Cidr cidr{Ipv4{ip.value & mask}, prefix};
+  if (!cidr.Range().Contains(*h.network.vip)) {
+    return Error::Input("host '" + h.name + "': vip " + h.network.vip->ToString() + " is outside its network " +
+                        cidr.ToString());
+  }
+  m.cidr = cidr.ToString();
+  m.gateway = h.network.gateway ? h.network.gateway->ToString() : Ipv4{cidr.address.value + 1}.ToString();
+  m.vip = h.network.vip->ToString();
+  m.node_ip_pool = Ipv4{h.network.vip->value + 1}.ToString() + "-" + Ipv4{h.network.vip->value + 10}.ToString();
+  m.dns.clear();
+  for (const Ipv4& d : h.network.dns) m.dns.push_back(d.ToString());
+  if (m.dns.empty()) m.dns.push_back(m.gateway);
+  return m;
+}
+
+// The part of a plan that the management cluster needs.
+Plan ManagementOnly(const Plan& full) {
+  Plan p = full;
+  p.clusters.clear();
+  p.vms.clear();
+  p.networks.clear();
+  std::set<std::string> pools, bases;
+  for (const PlanCluster& c : full.clusters) {
+    if (c.kind == "management") p.clusters.push_back(c);
+  }
+  for (const PlanVm& vm : full.vms) {
+    if (vm.cluster != "mgmt") continue;
+    p.vms.push_back(vm);
+    for (const PlanDisk& d : vm.disks) {
+      pools.insert(d.pool_id);
+      if (!d.base_id.empty()) bases.insert(d.base_id);
+    }
+  }
+  for (const PlanNetwork& n : full.networks) {
+    if (n.cluster == "mgmt") p.networks.push_back(n);
+  }
+  p.pools.clear();
+  for (const PlanPool& pool : full.pools) {
+    if (pools.count(pool.id)) p.pools.push_back(pool);
+  }
+  p.base_volumes.clear();
+  for (const PlanBaseVolume& b : full.base_volumes) {
+    if (bases.count(b.id)) p.base_volumes.push_back(b);
+  }
+  return p;
+}
+
+}  // namespace
+
+const std::vector<std::string>& InstallPhases() {
+  static const std::vector<std::string> kPhases = {"Discover",          "Preflight",        "ChooseProfile", "Plan",
+                                                   "ManagementCluster", "WorkloadClusters", "Report"};
+  return kPhases;
+}
+
+InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
+  Run run{o, sink, {{"schema", "slipway.install-report/v1"}, {"phases", nlohmann::json::array()}}, {}};
+  // Discover: the hardware, then the answer file and this host's entry in it.
+  run.Phase("Discover");
+  Sysroot sysroot(o.sysroot);
+  std::unique_ptr<FsUsageSource> usage = std::make_unique<StatvfsUsage>();
+  if (!o.fs_usage.empty()) {
+    auto rec = RecordedFsUsage::Load(o.fs_usage);
+    if (!rec) return run.Fail(rec.error());
+    usage = std::move(*rec);
+  }
+  auto hw = Detect(sysroot, *usage, {});
+  if (!hw) return run.Fail(hw.error());
+  run.report["host_id"] = HostId(*hw, "unknown");
+  run.report["host"] = {{"firmware", hw->firmware.boot_mode},
+                        {"macs", hw->Macs()},
+                        {"serial", hw->smbios.serial.value_or("")},
+                        {"uuid", hw->smbios.uuid.value_or("")}};
+  {
+    std::vector<std::string> data, csvs;
+    for (const Disk* d : hw->DataDisks()) data.push_back(d->name);
+    for (const Csv& c : hw->csvs) csvs.push_back(c.path);
+    run.Status("Discovered " + std::to_string(data.size()) + " data disk(s)" +
+               (data.empty() ? "" : " (" + Join(data, ", ") + ")") + " of " + std::to_string(hw->disks.size()) + ", " +
+               std::to_string(hw->Macs().size()) + " NIC(s) (" + Join(hw->Macs(), ", ") + "), " +
+               std::to_string(hw->csvs.size()) + " CSV(s)" + (csvs.empty() ? "" : " (" + Join(csvs, ", ") + ")"));
+  }
+  std::string data = o.data_dir;
+  Diagnostics cat_diags;
+  Catalog catalog = LoadProfileTree(data + "/profiles", data + "/firmware/firmware.toml", &cat_diags);
+  CrossCheckCatalog(catalog, &cat_diags);
+  if (cat_diags.HasErrors()) return run.Fail(Error::Input("the bundled profiles in " + data + " are not valid"));
+  auto answer = FindAnswerFile(sysroot, o.answer);
+  if (!answer) return run.Fail(answer.error());
+  FleetHost host;
+  bool interactive = false;
+  if (answer->origin.empty()) {
+    if (!o.terminal || !sink.choose) return run.Fail(Error::Input(kNoAnswer));
+    // Interactive: a person picks the hardware profile and the clusters.
+    auto choice = sink.choose(MatchProfiles(*hw, catalog.hardware), catalog.ClusterNames());
+    if (!choice) return run.Fail(Error::Runtime("stopped in the profile menu; nothing was changed"));
+    interactive = true;
+    host.name = "interactive";
+    host.hardware_profile = choice->profile;
+    host.clusters = choice->clusters;
+    run.report["answer_file"] = "interactive menu";
+    run.report["host_name"] = host.name;
+    run.report["matched_by"] = "interactive menu";
+    run.Status("Chosen in the menu: profile " + host.hardware_profile + ", clusters " + Join(host.clusters, ", "));
+  } else {
+    run.report["answer_file"] = answer->origin;
+    Diagnostics diags;
+    auto table = ParseTomlText(answer->text, answer->path, &diags);
+    std::optional<Fleet> fleet;
+    if (table) fleet = ReadFleet(*table, answer->path, &diags);
+    if (!fleet) {
+      std::string msg = "the answer file is not valid:";
+      for (const Diagnostic& d : diags.items()) msg += "\n  " + FormatDiagnostic(d);
+      return run.Fail(Error::Input(msg));
+    }
+    auto matched = MatchHost(*fleet, *hw);
+    if (!matched) return run.Fail(matched.error());
+    host = matched->host;
+    run.report["host_name"] = host.name;
+    run.report["matched_by"] = matched->matched_by;
+    run.Status("Matched host " + host.name + " by " + matched->matched_by);
+  }
+
+  // Preflight against the host's hardware profile.
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Preflight"));
+  run.Phase("Preflight");
+  const HardwareProfile* profile =
+      catalog.FindHardware(o.profile_override.empty() ? host.hardware_profile : o.profile_override);
+  if (!profile) {
+    return run.Fail(Error::Input("unknown hardware profile '" +
+                                 (o.profile_override.empty() ? host.hardware_profile : o.profile_override) + "'"));
+  }
+  run.report["profile"] = profile->name;
+  auto rules = EvaluateRules(*hw, *profile, o.skip_checks);
+  nlohmann::json checks = nlohmann::json::array();
+  std::vector<std::string> failed;
+  for (const RuleResult& r : rules) {
+    checks.push_back({{"check", r.name},
+                      {"state", std::string(StateName(r.state))},
+                      {"host", r.measured},
+                      {"threshold", r.threshold},
+                      {"detail", r.detail}});
+    if (r.state == CheckState::kFail) failed.push_back(r.detail);
+  }
+  run.report["preflight"] = checks;
+  run.Status("Preflight: " + std::to_string(rules.size() - failed.size()) + " of " + std::to_string(rules.size()) +
+             " checks passed or skipped");
+  if (!failed.empty()) return run.Fail(Error::HostUnsuitable("preflight failed: " + Join(failed, "; ")));
+
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ChooseProfile"));
+  run.Phase("ChooseProfile");
+  run.Status("Hardware profile " + profile->name +
+             (interactive                  ? " (chosen in the menu)"
+              : o.profile_override.empty() ? " (from the answer file)"
+                                           : " (chosen through D-Bus Start)"));
+
+  // Plan.
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase Plan"));
+  run.Phase("Plan");
+  auto mgmt = MgmtNetwork(host);
+  if (!mgmt) return run.Fail(mgmt.error());
+  PlanInputs in;
+  in.hosts = {{*hw, "sysroot " + o.sysroot, ""}};
+  in.profile = profile;
+  for (const std::string& c : host.clusters) {
+    const ClusterProfile* cp = catalog.FindCluster(c);
+    if (!cp) return run.Fail(Error::Input("unknown cluster '" + c + "' in the answer file"));
+    in.clusters.push_back(cp);
+  }
+  in.sizes = &*catalog.sizes;
+  in.firmware = &*catalog.firmware;
+  in.management = *mgmt;
+  auto plan = MakePlan(in);
+  if (!plan) return run.Fail(plan.error());
+  std::error_code ec;
+  std::filesystem::create_directories(o.state_dir, ec);
+  if (auto st = WriteFileAtomic(o.state_dir + "/plan.json", nlohmann::json(*plan).dump(1) + "\n", 0644); !st) {
+    return run.Fail(st.error());
+  }
+  nlohmann::json per_cluster = nlohmann::json::object();
+  for (const PlanCluster& c : plan->clusters) per_cluster[c.name] = c.vms.size();
+  run.report["plan"] = {{"vms", plan->vms.size()}, {"clusters", per_cluster}, {"csvs", plan->csvs.size()}};
+  run.Status("Planned " + std::to_string(plan->vms.size()) + " VMs in " + std::to_string(plan->clusters.size()) +
+             " clusters");
+
+  if (interactive && sink.confirm) {
+    std::string summary = "The plan creates " + std::to_string(plan->vms.size()) + " VMs on " +
+                          std::to_string(plan->csvs.size()) + " CSV(s):";
+    for (const PlanCluster& c : plan->clusters) {
+      summary += "\n  " + c.name + " (" + c.kind + "): " + std::to_string(c.vms.size()) + " VMs, API VIP " + c.api_vip;
+    }
+    if (!sink.confirm(summary)) return run.Fail(Error::Runtime("not confirmed; nothing was created"));
+  }
+  // Apply: the management cluster first, then everything.
+  std::string uri = !o.connect.empty() ? o.connect : !host.libvirt_uri.empty() ? host.libvirt_uri : "qemu:///system";
+  run.report["libvirt_uri"] = uri;
+  auto hv = Hypervisor::Connect(uri);
+  if (!hv) return run.Fail(hv.error());
+  auto secrets = SecretStore::Open(o.state_dir + "/secrets");
+  if (!secrets) return run.Fail(secrets.error());
+  if (auto st = secrets->Put("ssh-authorized-keys", Join(host.ssh_authorized_keys, "\n")); !st)
+    return run.Fail(st.error());
+  ApplyOptions ao;
+  ao.state_dir = o.state_dir;
+  ao.storage_root = o.storage_root;
+  ImagesDir images = FindImagesDir(sysroot, *hw, o.images_dir, o.storage_root);
+  run.report["images"] = images.origin;
+  run.Status("Node images: " + images.origin);
+  ao.images_dir = images.path;
+  ao.additive = true;  // unattended: never removes anything; the first phase applies a partial plan
+  nlohmann::json steps = {{"created", 0}, {"kept", 0}, {"destroyed", 0}};
+  auto apply = [&](const Plan& p, const std::string& label) -> Status {
+    size_t vms_done = 0, vms_total = 0;
+    for (const PlanVm& vm : p.vms) vms_total += label == "management cluster" || vm.cluster != "mgmt";
+    auto sum = Apply(
+        p, **hv, ao,
+        [&](const StepEvent& e) {
+          if (e.step.kind == "start" && (label == "management cluster" || e.step.cluster != "mgmt")) {
+            ++vms_done;
+            run.Status("Creating " + label + ": " + std::to_string(vms_done) + "/" + std::to_string(vms_total) +
+                       " VMs");
+          }
+        },
+        nullptr);
+    if (!sum) return std::move(sum).error();
+    steps["created"] = steps["created"].get<size_t>() + sum->created;
+    steps["kept"] = steps["kept"].get<size_t>() + sum->kept;
+    return Ok();
+  };
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ManagementCluster"));
+  run.Phase("ManagementCluster");
+  if (auto st = apply(ManagementOnly(*plan), "management cluster"); !st) return run.Fail(st.error());
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase WorkloadClusters"));
+  run.Phase("WorkloadClusters");
+  std::vector<std::string> names;
+  for (const PlanCluster& c : plan->clusters) {
+    if (c.kind == "workload") names.push_back(c.name);
+  }
+  if (auto st = apply(*plan, "workload clusters " + Join(names, ", ")); !st) return run.Fail(st.error());
+  run.report["steps"] = steps;
+  run.Phase("Report");
+  run.Close(true);
+  return run.Finish(ExitCode::kOk);
+}
+
+}  // namespace slipway::installer
