@@ -35,6 +35,39 @@ echo "$name" >/etc/hostname 2>/dev/null || true
 mkdir -p /run/slipway && echo "$name" >/run/slipway/hostname
 # The VM's role, from the runcmd line of user-data, for node-setup.
 sed -n 's|^ *- \[/usr/lib/slipway/node-setup, *\([a-z-]*\)\]$|\1|p' "$seed/user-data" | head -n 1 >/run/slipway/role
+# The OS disk is bigger than the image (the plan's overlay): move the backup
+# GPT to the disk's end, grow the root partition (the last one) and its ext4
+# file system, online. Idempotent: a root that fills its disk is left alone.
+grow_root() {
+  src=$(findmnt -no SOURCE / 2>/dev/null) || return 0
+  part=${src#/dev/}
+  [ -r "/sys/class/block/$part/partition" ] || return 0
+  nr=$(cat "/sys/class/block/$part/partition")
+  disk=$(basename "$(readlink -f "/sys/class/block/$part/..")")
+  dev=/dev/$disk
+  command -v sfdisk >/dev/null && command -v resize2fs >/dev/null || {
+    console "slipway-firstboot: no sfdisk/resize2fs in the image; root left at its image size"
+    return 0
+  }
+  total=$(cat "/sys/class/block/$disk/size")
+  start=$(cat "/sys/class/block/$part/start")
+  size=$(cat "/sys/class/block/$part/size")
+  # Leave the 33 sectors of the backup GPT and 1 MiB alignment slack.
+  [ $((start + size + 2048 + 33)) -lt "$total" ] || return 0
+  sfdisk --relocate gpt-bak-std "$dev" >/dev/null 2>&1
+  echo ", +" | sfdisk --no-reread --no-tell-kernel -q -N "$nr" "$dev" >/dev/null 2>&1 || {
+    console "slipway-firstboot: cannot grow partition $nr of $dev"
+    return 0
+  }
+  new=$(sfdisk -d "$dev" 2>/dev/null | sed -n "s|^$src *:.*size= *\([0-9]*\).*|\1|p")
+  [ -n "$new" ] && resizepart "$dev" "$nr" "$new" 2>/dev/null
+  if resize2fs "$src" >/dev/null 2>&1; then
+    console "slipway-firstboot: root grown to $(df -Pm / | awk 'NR==2 { print $2 }') MiB on $dev"
+  else
+    console "slipway-firstboot: resize2fs $src failed"
+  fi
+}
+grow_root
 # Network (version 2): each ethernet matched by MAC gets its set-name, its
 # first address and its default route. A seed without a MAC match
 # configures the first NIC.
@@ -73,6 +106,15 @@ if command -v ip >/dev/null; then
     console "slipway-firstboot: $nic ${addr#-}"
   done </run/slipway/nics
 fi
+# DNS: the nameservers of network-config (the first NIC's), if any. A
+# network with none leaves resolv.conf alone rather than name a server
+# that does not answer.
+dns=$(sed -n '/nameservers:/,/addresses:/s/^ *addresses: *\[\(.*\)\]$/\1/p' "$seed/network-config" | head -n 1 | tr -d ' ')
+if [ -n "$dns" ]; then
+  rm -f /etc/resolv.conf
+  for d in $(echo "$dns" | tr ',' ' '); do echo "nameserver $d"; done >/etc/resolv.conf
+  console "slipway-firstboot: DNS $dns"
+fi
 # Files: slipway/files/<path> on the seed, modes in slipway/modes ("0600 /path").
 written=0
 if [ -d "$seed/slipway/files" ]; then
@@ -82,6 +124,19 @@ if [ -d "$seed/slipway/files" ]; then
   [ -f "$seed/slipway/modes" ] && while read -r mode path; do chmod "$mode" "$path" 2>/dev/null; done <"$seed/slipway/modes"
 fi
 console "slipway-firstboot: wrote $written file(s)"
+# The API VIP of a single load balancer (no VRRP pair): a second address on
+# the NIC of the first address, before HAProxy starts. keepalived holds it
+# where there is a pair.
+if [ -s /etc/slipway/vip ] && command -v ip >/dev/null; then
+  vip=$(head -n 1 /etc/slipway/vip)
+  nic=$(awk 'NR == 1 { print $2 }' /run/slipway/nics)
+  { [ -z "$nic" ] || [ "$nic" = "-" ]; } && nic=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+  if ip addr add "$vip" dev "$nic" 2>/dev/null || ip addr show dev "$nic" | grep -q " ${vip%/*}/"; then
+    console "slipway-firstboot: VIP $vip on $nic"
+  else
+    console "slipway-firstboot: cannot add VIP $vip to $nic"
+  fi
+fi
 # SSH keys: the ssh_authorized_keys list of user-data, for the slipway user.
 keys=$(sed -n 's/^ *- "\(ssh-[^"]*\)"$/\1/p; s/^ *- "\(ecdsa-[^"]*\)"$/\1/p' "$seed/user-data")
 if [ -n "$keys" ] && [ -d /home/slipway ]; then

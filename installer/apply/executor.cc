@@ -23,6 +23,9 @@ using firmware::XmlEscape;
 namespace {
 
 constexpr const char* kMetaNs = "https://slipway.dev/xmlns/vm/1";
+// Pool folders: QEMU runs as libvirt-qemu and must traverse them to open the
+// disk files libvirt hands it; listing them stays root's.
+constexpr const char* kPoolMode = "0711";
 
 std::string Field(const std::string& xml, const std::string& open, const std::string& close) {
   size_t a = xml.find(open);
@@ -36,17 +39,33 @@ std::string UuidOf(const std::string& xml) { return Field(xml, "<uuid>", "</uuid
 
 std::string BridgeName(const std::string& id) { return "slw" + Sha256Hex(id).substr(0, 8); }
 
+// A NAT network: libvirt's dnsmasq answers DNS on the gateway address (and
+// forwards to the host's resolvers), so the gateway the planner names as a
+// guest's DNS server really answers. No DHCP: addresses come from the seed.
 std::string NetworkXml(const PlanNetwork& n) {
   return "<network>\n  <name>" + XmlEscape(n.name) + "</name>\n  <uuid>" + NameUuid(n.id) +
          "</uuid>\n  <forward mode='nat'/>\n  <bridge name='" + BridgeName(n.id) +
-         "' stp='on' delay='0'/>\n  <dns enable='no'/>\n  <ip address='" + XmlEscape(n.gateway) + "' prefix='" +
-         std::to_string(n.prefix) + "'/>\n</network>\n";
+         "' stp='on' delay='0'/>\n  <ip address='" + XmlEscape(n.gateway) + "' prefix='" + std::to_string(n.prefix) +
+         "'/>\n</network>\n";
 }
 
 std::string PoolXml(const PlanPool& p, const std::string& root) {
   return "<pool type='dir'>\n  <name>" + XmlEscape(p.name) + "</name>\n  <uuid>" + NameUuid(p.id) +
-         "</uuid>\n  <target>\n    <path>" + XmlEscape(root + p.path) +
-         "</path>\n    <permissions><mode>0700</mode></permissions>\n  </target>\n</pool>\n";
+         "</uuid>\n  <target>\n    <path>" + XmlEscape(root + p.path) + "</path>\n    <permissions><mode>" + kPoolMode +
+         "</mode></permissions>\n  </target>\n</pool>\n";
+}
+
+// The first folder from `path` up to / that QEMU, running as its own user
+// (libvirt's DAC model), cannot traverse; empty when every one is
+// traversable by others. libvirt gives the disk files to the QEMU user at
+// start, but never changes the folders above them.
+std::string UntraversableAncestor(const std::string& path) {
+  for (fs::path p = fs::path(path); !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH)) return p.string();
+    if (p == p.root_path()) break;
+  }
+  return "";
 }
 
 std::string VolumeXml(const std::string& name, uint64_t capacity, const std::string& format,
@@ -256,7 +275,16 @@ class Executor {
     }
     if (s.kind == "pool") {
       std::error_code ec;
-      fs::create_directories(Root() + pools_.at(s.plan_id)->path, ec);
+      std::string dir = Root() + pools_.at(s.plan_id)->path;
+      fs::create_directories(dir, ec);
+      ::chmod(dir.c_str(), 0711);
+      if (domain_type_ != "test") {
+        if (std::string bad = UntraversableAncestor(dir); !bad.empty()) {
+          return Error::Runtime("QEMU runs as its own user (libvirt-qemu) and cannot reach the pool folder " + dir +
+                                ": " + bad + " is not traversable by others; run 'chmod o+x " + bad +
+                                "' or put the storage root elsewhere");
+        }
+      }
       if (state == Status2::kMissing) {
         if (auto st = hv_.DefinePool(PoolXml(*pools_.at(s.plan_id), Root())); !st) return st;
       }

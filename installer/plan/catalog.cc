@@ -64,7 +64,7 @@ class RefChecker {
     }
   }
 
-  void Firmware(const std::string& name, const SourcePos& pos) {
+  void Firmware(const std::string& name, const SourcePos& pos, std::string_view os = "linux") {
     if (name.empty()) return;
     if (!c_.firmware) {
       if (!missing_firmware_reported_) {
@@ -74,10 +74,13 @@ class RefChecker {
       }
       return;
     }
-    if (!c_.firmware->Find(name)) {
+    const firmware::VmFirmware* fw = c_.firmware->Find(name);
+    if (!fw) {
       d_->Error(pos, "unknown firmware '" + name + "'" + DidYouMeanSuffix(name, c_.firmware->Names()) +
                          "; firmware is defined in " + c_.firmware->file + " (" + QuoteList(c_.firmware->Names()) +
                          ")");
+    } else if (std::string why = firmware::SecureBootMismatch(*fw, os); !why.empty()) {
+      d_->Warning(pos, why);
     }
   }
 
@@ -116,7 +119,7 @@ void CrossCheckCatalog(const Catalog& c, Diagnostics* diags) {
     refs.Firmware(cl.load_balancer_firmware, At(cl.positions, "load_balancer.firmware", cl.file));
     for (const NodePool& p : cl.node_pools) {
       refs.Size(p.size, p.size_pos);
-      refs.Firmware(p.firmware, p.firmware_pos);
+      refs.Firmware(p.firmware, p.firmware_pos, p.os);
     }
   }
   CheckUniqueNames(c.hardware, "hardware profile", diags);

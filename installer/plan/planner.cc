@@ -195,6 +195,9 @@ class Planner {
     vm.vcpus = size->vcpus;
     vm.memory_mib = size->memory_mib;
     vm.firmware = ResolveFirmware(*fw);
+    if (std::string why = firmware::SecureBootMismatch(*fw, os); !why.empty() && warned_.insert(firmware_from).second) {
+      plan_.warnings.push_back(vm.cluster + " (" + firmware_from + "): " + why);
+    }
     auto ip = ips->Next();
     if (!ip) return std::move(ip).error();
     std::string mac = VmMac(vm.cluster, name);
@@ -408,6 +411,7 @@ class Planner {
   Plan plan_;
   std::vector<ClusterSpec> specs_;
   std::set<std::string> macs_;
+  std::set<std::string> warned_;  // firmware sources already warned about
 };
 
 }  // namespace

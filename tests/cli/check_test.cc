@@ -13,7 +13,8 @@ TEST_CASE("every bundled profile, firmware and image definition validates") {
       cli::CheckPaths({SourceDir() + "/profiles", SourceDir() + "/images", SourceDir() + "/firmware"}, SourceDir());
   for (const Diagnostic& d : report.diags.items()) INFO(FormatDiagnostic(d));
   CHECK(report.diags.ErrorCount() == 0);
-  CHECK(report.files.size() == 17);  // 10 profiles, 4 images, 1 firmware catalogue
+  CHECK(report.diags.WarningCount() == 0);  // no bundled profile plans a VM that cannot boot
+  CHECK(report.files.size() == 17);         // 10 profiles, 4 images, 1 firmware catalogue
 }
 
 namespace {
@@ -183,4 +184,13 @@ TEST_CASE("usage errors exit 2 and name the fix") {
   r = Run(Slipway() + " --help");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("check") != std::string::npos);
+}
+
+TEST_CASE("Secure-Boot firmware for Linux VMs is a warning at the firmware key, since their boot loader is unsigned") {
+  auto lines = CheckBad("secure-boot-linux.toml");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("F:9:12: warning: firmware 'uefi-secure' enforces Secure Boot, but Slipway's linux images "
+                       "carry an unsigned boot loader (systemd-boot)",
+                       0) == 0);
+  CHECK(lines[0].find("Use firmware \"uefi\"") != std::string::npos);
 }
