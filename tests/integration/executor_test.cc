@@ -12,6 +12,7 @@
 
 #include "libvirt_daemon.h"
 #include "plan_fixtures.h"
+#include "plan_inventory.h"
 
 using namespace slipway;
 using namespace slipway::installer;
@@ -44,31 +45,8 @@ std::string WritePlan(const testing::TempDir& dir, const Plan& p, const std::str
   return path;
 }
 
-// What the plan says libvirt should hold, in Inventory form.
-Inventory Expected(const Plan& p, const Inventory& baseline) {
-  Inventory inv = baseline;
-  std::map<std::string, std::string> pool_name;
-  for (const auto& pool : p.pools) {
-    inv.pools.push_back(pool.name);
-    pool_name[pool.id] = pool.name;
-  }
-  for (const auto& b : p.base_volumes) inv.volumes.push_back(pool_name[b.pool_id] + "/" + b.name);
-  for (const auto& n : p.networks) inv.networks.push_back(n.name);
-  for (const auto& vm : p.vms) {
-    inv.domains.push_back(vm.name);
-    for (const auto& d : vm.disks) inv.volumes.push_back(pool_name[d.pool_id] + "/" + d.name);
-    inv.volumes.push_back(pool_name[vm.disks[0].pool_id] + "/" + vm.name + "-seed.iso");
-  }
-  for (auto* v : {&inv.domains, &inv.networks, &inv.pools, &inv.volumes}) std::sort(v->begin(), v->end());
-  return inv;
-}
-
-void CheckSame(const Inventory& got, const Inventory& want) {
-  CHECK(got.domains == want.domains);
-  CHECK(got.networks == want.networks);
-  CHECK(got.pools == want.pools);
-  CHECK(got.volumes == want.volumes);
-}
+using testing::CheckSame;
+using testing::Expected;
 
 struct Env {
   LibvirtDaemon daemon;

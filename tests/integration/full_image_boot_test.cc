@@ -5,15 +5,12 @@
 // lab-ha.toml: two load balancers, so keepalived has a VRRP pair). Each boot
 // waits for the ready marker, which node-setup prints after its checks.
 //
-// The builds are cached in the build tree (build/full-images, keyed by the
-// slipway binary and the definition; the mmdebstrap tarball in
-// build/image-cache, keyed by the definition), because CTest runs each case
-// in its own process.
+// The builds are cached in the build tree (full_images.h).
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "common/hash.h"
+#include "full_images.h"
 #include "qemu.h"
 #include "test_util.h"
 
@@ -22,32 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string BuildDir() { return SLIPWAY_BUILD_DIR; }
-
-// Builds images/NAME.toml into `out` with slipway; returns the manifest.
-nlohmann::json BuildFull(const std::string& name, const std::string& out) {
-  std::string def = testing::SourceDir() + "/images/" + name + ".toml";
-  auto b = testing::Run(testing::Slipway() + " build image " + def + " --out " + out + " --cache " + BuildDir() +
-                        "/image-cache");
-  INFO(b.out << b.err);
-  REQUIRE(b.exit_code == 0);
-  return nlohmann::json::parse(testing::ReadText(out + "/" + name + ".manifest.json"));
-}
-
-// The cached build of images/NAME.toml: rebuilt when the slipway binary or
-// the definition changed.
-nlohmann::json FullImage(const std::string& name) {
-  std::string out = BuildDir() + "/full-images/" + name;
-  std::string key =
-      *Sha256File(testing::Slipway()) + " " + *Sha256File(testing::SourceDir() + "/images/" + name + ".toml");
-  if (testing::ReadText(out + "/.key") == key && fs::exists(out + "/" + name + ".qcow2")) {
-    return nlohmann::json::parse(testing::ReadText(out + "/" + name + ".manifest.json"));
-  }
-  fs::remove_all(out);
-  auto m = BuildFull(name, out);
-  testing::WriteText(out + "/.key", key);
-  return m;
-}
+using testing::BuildDir;
+using testing::BuildFull;
+using testing::FullImage;
 
 struct Planned {
   nlohmann::json plan;

@@ -1,0 +1,47 @@
+// The full Debian node and load-balancer images for the boot tests:
+// images/NAME.toml built by `slipway build image` from a Debian 12
+// mmdebstrap rootfs. Cached in the build tree (build/full-images/NAME, keyed
+// by the slipway binary and the definition; the mmdebstrap tarball in
+// build/image-cache, keyed by the definition), because CTest runs each case
+// in its own process.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/hash.h"
+#include "test_util.h"
+
+namespace slipway::testing {
+
+inline std::string BuildDir() { return SLIPWAY_BUILD_DIR; }
+
+/// Builds images/NAME.toml into `out` with slipway; returns the manifest.
+inline nlohmann::json BuildFull(const std::string& name, const std::string& out) {
+  std::string def = SourceDir() + "/images/" + name + ".toml";
+  auto b = Run(Slipway() + " build image " + def + " --out " + out + " --cache " + BuildDir() + "/image-cache");
+  INFO(b.out << b.err);
+  REQUIRE(b.exit_code == 0);
+  return nlohmann::json::parse(ReadText(out + "/" + name + ".manifest.json"));
+}
+
+/// The folder of the cached build of images/NAME.toml.
+inline std::string FullImageDir(const std::string& name) { return BuildDir() + "/full-images/" + name; }
+
+/// The cached build of images/NAME.toml: rebuilt when the slipway binary or
+/// the definition changed. Returns its manifest.
+inline nlohmann::json FullImage(const std::string& name) {
+  std::string out = FullImageDir(name);
+  std::string key = *Sha256File(Slipway()) + " " + *Sha256File(SourceDir() + "/images/" + name + ".toml");
+  if (ReadText(out + "/.key") == key && std::filesystem::exists(out + "/" + name + ".qcow2")) {
+    return nlohmann::json::parse(ReadText(out + "/" + name + ".manifest.json"));
+  }
+  std::filesystem::remove_all(out);
+  auto m = BuildFull(name, out);
+  WriteText(out + "/.key", key);
+  return m;
+}
+
+}  // namespace slipway::testing

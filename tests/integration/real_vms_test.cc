@@ -1,0 +1,208 @@
+// Real VMs (label boot): `slipway apply` deploys the management cluster and
+// an HA workload cluster (tests/fixtures/boot/real-ha.toml: a keepalived
+// pair) as QEMU guests through libvirt's QEMU driver, from the full node and
+// load-balancer images that `slipway build image` made. The libvirtd is
+// private (.ci/qemu-libvirtd): QEMU runs as libvirt-qemu, as on a host, so
+// the DAC permissions are real; the host side of the NAT networks is the
+// daemon's network namespace. Guests run under TCG (KVM would be about ten
+// times faster where it works).
+//
+// One case, in the order a user lives it: apply (SIGKILLed at three journal
+// points, each followed by a rerun), every VM ready, the VIPs answer, VRRP
+// fails over, root file systems grown, DNS answers, destroy --all.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "full_images.h"
+#include "installer/plan/plan.h"
+#include "plan_inventory.h"
+#include "qemu.h"
+#include "qemu_libvirtd.h"
+#include "test_util.h"
+
+using namespace slipway;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// A TCP connection to ip:port from the daemon's namespace, within 2 s.
+bool Connects(const testing::QemuLibvirtd& d, const std::string& ip, int port) {
+  return d.Exec("timeout 2 bash -c 'exec 3<>/dev/tcp/" + ip + "/" + std::to_string(port) + "'").exit_code == 0;
+}
+
+// The MAC the host's neighbour table holds for ip ("" when none).
+std::string NeighbourMac(const testing::QemuLibvirtd& d, const std::string& ip) {
+  auto r = d.Exec("ip neigh show " + ip);
+  size_t at = r.out.find("lladdr ");
+  return at == std::string::npos ? "" : r.out.substr(at + 7, 17);
+}
+
+const installer::PlanVm& Vm(const installer::Plan& p, const std::string& name) {
+  for (const auto& vm : p.vms) {
+    if (vm.name == name) return vm;
+  }
+  FAIL("no VM " << name);
+  throw;
+}
+
+// Waits until every VM's console shows its ready marker; returns the
+// seconds each took (from the call), or stops at `timeout_s`.
+std::map<std::string, double> WaitReady(const installer::Plan& plan, const std::string& state, int timeout_s) {
+  std::map<std::string, double> ready;
+  auto t0 = Clock::now();
+  while (ready.size() < plan.vms.size() && Since(t0) < timeout_s) {
+    for (const auto& vm : plan.vms) {
+      if (ready.count(vm.name)) continue;
+      if (testing::ReadText(state + "/console/" + vm.name + ".log").find("slipway-node-ready " + vm.name) !=
+          std::string::npos) {
+        ready[vm.name] = Since(t0);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return ready;
+}
+
+// The size in MiB that the guest's first-boot agent reported for / after
+// growing it; -1 when it did not say.
+long RootMib(const std::string& console) {
+  const std::string key = "slipway-firstboot: root grown to ";
+  size_t at = console.find(key);
+  return at == std::string::npos ? -1 : std::atol(console.c_str() + at + key.size());
+}
+
+}  // namespace
+
+TEST_CASE("the management cluster and an HA workload cluster run as real QEMU guests: VIPs serve, VRRP fails over") {
+  testing::FullImage("linux-node");
+  testing::FullImage("loadbalancer");
+  testing::TempDir dir;
+  // The storage root stands for a CSV's mount point, which QEMU's user can
+  // traverse; the state folder stays private.
+  ::chmod(dir.path().c_str(), 0711);
+  fs::create_directories(dir / "root");
+  ::chmod((dir / "root").c_str(), 0711);
+  fs::create_directories(dir / "images");
+  for (const char* image : {"linux-node", "loadbalancer"}) {
+    fs::create_symlink(testing::FullImageDir(image) + "/" + image + ".qcow2",
+                       dir / ("images/" + std::string(image) + ".qcow2"));
+  }
+  std::string lab = testing::Fixtures() + "/hosts/lab-csv";
+  auto planned = testing::Run(testing::Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab +
+                              "/statvfs.json --profile smoke --cluster " + testing::Fixtures() +
+                              "/boot/real-ha.toml --out " + dir / "plan.json");
+  INFO(planned.out << planned.err);
+  REQUIRE(planned.exit_code == 0);
+  installer::Plan plan = nlohmann::json::parse(testing::ReadText(dir / "plan.json")).get<installer::Plan>();
+
+  auto t_daemon = Clock::now();
+  testing::QemuLibvirtd daemon;
+  INFO(daemon.log());
+  REQUIRE(daemon.ok());
+  WARN("private libvirtd (QEMU driver) up in " << Since(t_daemon) << " s");
+  installer::Inventory baseline = daemon.hv().List();
+  std::string apply = testing::Slipway() + " apply " + dir / "plan.json" + " --connect '" + daemon.uri() +
+                      "' --state " + dir / "state" + " --storage-root " + dir / "root" + " --images " + dir / "images" +
+                      " --yes";
+
+  // Apply, SIGKILLed after journal records 3, 20 and 15 of three successive
+  // runs (in the pool, among the volumes, among the domains), each
+  // followed by the next run; the last one finishes.
+  auto t_apply = Clock::now();
+  for (int k : {3, 20, 15}) {
+    auto killed = testing::Run("SLIPWAY_TEST_KILL_AFTER_RECORD=" + std::to_string(k) + " " + apply);
+    INFO("kill after record " << k << ": " << killed.out << killed.err);
+    REQUIRE(killed.exit_code == 128 + SIGKILL);
+  }
+  auto applied = testing::Run(apply);
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 0);
+  double apply_s = Since(t_apply);
+  testing::CheckSame(daemon.hv().List(), testing::Expected(plan, baseline));  // nothing duplicated or leaked
+  for (const auto& vm : plan.vms) {
+    INFO(vm.name);
+    CHECK(daemon.hv().Domain(vm.name).active);
+    CHECK(daemon.hv().Domain(vm.name).autostart);
+  }
+  WARN("apply (3 kills + reruns) to all " << plan.vms.size() << " domains started: " << apply_s << " s\n"
+                                          << daemon.Virsh("list --all"));
+  // The pool folder is traversable by QEMU's user, the seeds are not
+  // readable by others, the state folder is private.
+  struct stat st {};
+  REQUIRE(::stat((dir / "root/ClusterStorage/Volume1/slipway").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0711);
+  REQUIRE(::stat((dir / "root/ClusterStorage/Volume1/slipway/ha-lb-1-seed.iso").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0077) == 0);
+  REQUIRE(::stat((dir / "state").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0077) == 0);
+
+  // 1. Every VM reaches its ready marker.
+  auto ready = WaitReady(plan, dir / "state", 900);
+  for (const auto& [name, s] : ready) WARN(name << " ready " << s << " s after apply");
+  for (const auto& vm : plan.vms) {
+    INFO(vm.name << " console:\n" << testing::ReadText(dir / ("state/console/" + vm.name + ".log")));
+    REQUIRE(ready.count(vm.name));
+  }
+
+  // 4. Root file systems have their planned size (8 GiB OS disks; the image is 4 or 2 GiB).
+  for (const auto& vm : plan.vms) {
+    std::string console = testing::ReadText(dir / ("state/console/" + vm.name + ".log"));
+    INFO(vm.name << ":\n" << testing::Tail(console, 3000));
+    long mib = RootMib(console);
+    long planned = static_cast<long>(vm.disks[0].size_bytes >> 20);
+    CHECK(mib > planned * 9 / 10);
+    CHECK(mib <= planned);
+    // DNS is the gateway, where libvirt's dnsmasq answers.
+    CHECK(console.find("slipway-firstboot: DNS " + vm.nics[0].dns[0]) != std::string::npos);
+    CHECK(console.find("FAILED") == std::string::npos);
+  }
+  for (const auto& n : plan.networks) CHECK(Connects(daemon, n.gateway, 53));
+
+  // 2. The API VIPs answer on 6443: the management cluster's single LB holds
+  // its VIP as a second address; the HA cluster's VRRP master holds its own.
+  const auto& mgmt = plan.clusters[0];
+  const auto& ha = plan.clusters[1];
+  REQUIRE(mgmt.name == "mgmt");
+  CHECK(Connects(daemon, mgmt.api_vip, 6443));
+  CHECK(NeighbourMac(daemon, mgmt.api_vip) == Vm(plan, "mgmt-lb").nics[0].mac);
+  CHECK(Connects(daemon, ha.api_vip, 6443));
+  CHECK(NeighbourMac(daemon, ha.api_vip) == Vm(plan, "ha-lb-1").nics[0].mac);
+
+  // 3. The VRRP master goes away: the VIP moves to the backup.
+  auto t_fail = Clock::now();
+  REQUIRE(daemon.Virsh("destroy ha-lb-1").find("destroyed") != std::string::npos);
+  double failover = -1;
+  while (Since(t_fail) < 60) {
+    if (NeighbourMac(daemon, ha.api_vip) == Vm(plan, "ha-lb-2").nics[0].mac && Connects(daemon, ha.api_vip, 6443)) {
+      failover = Since(t_fail);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  WARN("VRRP failover of " << ha.api_vip << " from ha-lb-1 to ha-lb-2: " << failover << " s");
+  CHECK(failover > 0);
+
+  // A rerun starts the stopped VM again and changes nothing else.
+  auto rerun = testing::Run(apply);
+  INFO(rerun.out << rerun.err);
+  CHECK(rerun.exit_code == 0);
+  CHECK(daemon.hv().Domain("ha-lb-1").active);
+  testing::CheckSame(daemon.hv().List(), testing::Expected(plan, baseline));
+
+  // 6. destroy --all returns libvirt to its baseline.
+  auto destroyed = testing::Run(testing::Slipway() + " destroy --all --connect '" + daemon.uri() + "' --state " +
+                                dir / "state" + " --storage-root " + dir / "root");
+  INFO(destroyed.out << destroyed.err);
+  CHECK(destroyed.exit_code == 0);
+  testing::CheckSame(daemon.hv().List(), baseline);
+  CHECK(daemon.Virsh("list --all --name").find_first_not_of("\n ") == std::string::npos);
+}
