@@ -48,17 +48,54 @@ Status Text(const std::string& path, const std::string& text, mode_t mode = 0644
   return WriteFileAtomic(path, text, mode);
 }
 
+// libvirt's users, as Debian's libvirt-daemon-system makes them: QEMU runs as
+// libvirt-qemu (libvirt's DAC model), dnsmasq as libvirt-dnsmasq; kvm owns
+// /dev/kvm (stage 1 sets it).
 constexpr const char* kPasswd =
     "root:x:0:0:root:/root:/bin/sh\n"
     "messagebus:x:100:101::/nonexistent:/usr/sbin/nologin\n"
+    "libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n"
+    "libvirt-dnsmasq:x:64056:64056:Libvirt Dnsmasq:/var/lib/libvirt/dnsmasq:/usr/sbin/nologin\n"
     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
-constexpr const char* kGroup = "root:x:0:\nmessagebus:x:101:\nnogroup:x:65534:\n";
+constexpr const char* kGroup =
+    "root:x:0:\nmessagebus:x:101:\nlibvirt-qemu:x:64055:\nlibvirt-dnsmasq:x:64056:\nkvm:x:64057:libvirt-qemu\n"
+    "nogroup:x:65534:\n";
+
+// libvirtd on the live system: root only, on its local socket (no polkit
+// here); QEMU as libvirt-qemu, without a mount namespace per guest or a
+// security driver (the live system has neither AppArmor nor SELinux).
+constexpr const char* kLibvirtdConf =
+    "# Slipway live system\nauth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n"
+    "unix_sock_ro_perms = \"0700\"\nunix_sock_rw_perms = \"0700\"\n";
+constexpr const char* kQemuConf =
+    "# Slipway live system\nuser = \"libvirt-qemu\"\ngroup = \"libvirt-qemu\"\ndynamic_ownership = 1\n"
+    "namespaces = [ ]\nsecurity_driver = \"none\"\n";
 
 // Stage 2: the live root under `live`.
 Status StageLiveRoot(const LiveSpec& spec, const LiveInputs& in, const std::string& live, LiveSummary* sum) {
   std::error_code ec;
-  for (const char* d : {"usr/bin", "usr/sbin", "usr/lib", "usr/lib64", "etc", "proc", "sys", "dev", "run", "tmp",
-                        "var/lib/slipway", "var/tmp", "root", "ClusterStorage", "mnt"}) {
+  for (const char* d : {"usr/bin",
+                        "usr/sbin",
+                        "usr/lib",
+                        "usr/lib64",
+                        "etc",
+                        "proc",
+                        "sys",
+                        "dev",
+                        "run",
+                        "tmp",
+                        "var/lib/slipway",
+                        "var/tmp",
+                        "root",
+                        "ClusterStorage",
+                        "mnt",
+                        "var/lib/libvirt/qemu",
+                        "var/lib/libvirt/dnsmasq",
+                        "var/lib/libvirt/network",
+                        "var/cache/libvirt",
+                        "var/log/libvirt",
+                        "etc/libvirt/qemu/networks/autostart",
+                        "etc/libvirt/storage/autostart"}) {
     fs::create_directories(live + "/" + d, ec);
   }
   fs::permissions(live + "/tmp", fs::perms::all | fs::perms::sticky_bit, ec);
@@ -102,6 +139,8 @@ Status StageLiveRoot(const LiveSpec& spec, const LiveInputs& in, const std::stri
   const std::string& data = in.data_dir;
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
            {data + "/installer/systemd/slipway-installer.service", "/usr/lib/systemd/system/slipway-installer.service"},
+           {data + "/installer/systemd/libvirtd.service", "/usr/lib/systemd/system/libvirtd.service"},
+           {data + "/installer/systemd/virtlogd.service", "/usr/lib/systemd/system/virtlogd.service"},
            {data + "/installer/dbus/org.slipway.Installer1.conf",
             "/usr/share/dbus-1/system.d/org.slipway.Installer1.conf"},
            {data + "/profiles", "/usr/share/slipway/profiles"},
@@ -113,6 +152,13 @@ Status StageLiveRoot(const LiveSpec& spec, const LiveInputs& in, const std::stri
   for (auto [target, link] : std::vector<std::pair<std::string, std::string>>{
            {"multi-user.target", units + "/default.target"},
            {"../slipway-installer.service", units + "/multi-user.target.wants/slipway-installer.service"},
+           {"../libvirtd.service", units + "/multi-user.target.wants/libvirtd.service"},
+           {"../virtlogd.service", units + "/multi-user.target.wants/virtlogd.service"},
+           // libvirt runs iptables for NAT networks; Debian's iptables is the nft multi-call binary.
+           {"xtables-nft-multi", live + "/usr/sbin/iptables"},
+           {"xtables-nft-multi", live + "/usr/sbin/ip6tables"},
+           {"xtables-nft-multi", live + "/usr/sbin/iptables-save"},
+           {"xtables-nft-multi", live + "/usr/sbin/iptables-restore"},
            {"../dbus.socket", units + "/sockets.target.wants/dbus.socket"}}) {
     if (auto st = Symlink(target, link); !st) return st;
   }
@@ -121,6 +167,9 @@ Status StageLiveRoot(const LiveSpec& spec, const LiveInputs& in, const std::stri
            {"/etc/group", kGroup},
            {"/etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files\n"},
            {"/etc/hostname", "slipway-installer\n"},
+           {"/etc/libvirt/libvirtd.conf", kLibvirtdConf},
+           {"/etc/libvirt/qemu.conf", kQemuConf},
+           {"/etc/libvirt/virtlogd.conf", "# Slipway live system: defaults\n"},
            {"/etc/machine-id", ""},  // empty: systemd makes one at boot
            {"/etc/os-release", "NAME=\"Slipway installer\"\nID=slipway\nVERSION_ID=\"" SLIPWAY_VERSION
                                "\"\nPRETTY_NAME=\"Slipway installer " SLIPWAY_VERSION "\"\n"},

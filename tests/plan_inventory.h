@@ -14,8 +14,11 @@
 namespace slipway::testing {
 
 /// `baseline` plus every pool, base volume, network, domain, disk and seed
-/// ISO of `p`, sorted as Hypervisor::List() returns them.
-inline installer::Inventory Expected(const installer::Plan& p, const installer::Inventory& baseline) {
+/// ISO of `p`, sorted as Hypervisor::List() returns them. With `nvram` (the
+/// QEMU driver, which makes them), also each UEFI VM's variable store,
+/// <vm>_VARS.fd beside its disks, which the pool lists as a volume.
+inline installer::Inventory Expected(const installer::Plan& p, const installer::Inventory& baseline,
+                                     bool nvram = false) {
   installer::Inventory inv = baseline;
   std::map<std::string, std::string> pool_name;
   for (const auto& pool : p.pools) {
@@ -28,6 +31,8 @@ inline installer::Inventory Expected(const installer::Plan& p, const installer::
     inv.domains.push_back(vm.name);
     for (const auto& d : vm.disks) inv.volumes.push_back(pool_name[d.pool_id] + "/" + d.name);
     inv.volumes.push_back(pool_name[vm.disks[0].pool_id] + "/" + vm.name + "-seed.iso");
+    if (nvram && vm.firmware.mode == "uefi")
+      inv.volumes.push_back(pool_name[vm.disks[0].pool_id] + "/" + vm.name + "_VARS.fd");
   }
   for (auto* v : {&inv.domains, &inv.networks, &inv.pools, &inv.volumes}) std::sort(v->begin(), v->end());
   return inv;

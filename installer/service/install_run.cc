@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "common/atomic_file.h"
 #include "common/strings.h"
@@ -19,6 +20,24 @@
 namespace slipway::installer {
 
 namespace {
+
+// Connects to `uri`; a local libvirtd that is still starting (its first start
+// probes QEMU for tens of seconds, more under TCG) is waited for, up to 10
+// minutes, with the wait on the status line. Test-driver URIs need no daemon.
+template <typename RunT>
+Result<std::unique_ptr<Hypervisor>> ConnectWaiting(const std::string& uri, RunT& run) {
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    auto hv = Hypervisor::Connect(uri);
+    auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+    if (hv || uri.rfind("test:", 0) == 0 || waited >= 600 || run.Cancelled()) {
+      if (hv && waited > 0) run.Status("libvirt at " + uri + " answered after " + std::to_string(waited) + " s");
+      return hv;
+    }
+    if (waited % 10 == 0) run.Status("Waiting for libvirtd at " + uri + " (" + std::to_string(waited) + " s)");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
 
 constexpr const char* kNoAnswer =
     "no answer file: put one on the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the "
@@ -284,8 +303,12 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   // Apply: the management cluster first, then everything.
   std::string uri = !o.connect.empty() ? o.connect : !host.libvirt_uri.empty() ? host.libvirt_uri : "qemu:///system";
   run.report["libvirt_uri"] = uri;
-  auto hv = Hypervisor::Connect(uri);
+  auto hv = ConnectWaiting(uri, run);
   if (!hv) return run.Fail(hv.error());
+  // The executor's choice (ApplyOptions::domain_type empty): TCG on a real
+  // driver until a probe boot shows that KVM runs guests on this host.
+  run.report["domain_type"] =
+      (*hv)->DriverType() == "test" ? "test" : "qemu (TCG emulation; --domain-type kvm opts in)";
   auto secrets = SecretStore::Open(o.state_dir + "/secrets");
   if (!secrets) return run.Fail(secrets.error());
   if (auto st = secrets->Put("ssh-authorized-keys", Join(host.ssh_authorized_keys, "\n")); !st)
@@ -328,6 +351,15 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   }
   if (auto st = apply(*plan, "workload clusters " + Join(names, ", ")); !st) return run.Fail(st.error());
   run.report["steps"] = steps;
+  // What libvirt runs now, as the console and the report show it.
+  nlohmann::json domains = nlohmann::json::array();
+  for (const PlanVm& vm : plan->vms) {
+    ObjectState d = (*hv)->Domain(vm.name);
+    std::string state = !d.exists ? "missing" : d.active ? "running" : "shut off";
+    domains.push_back({{"name", vm.name}, {"state", state}});
+    run.Status("Domain " + vm.name + ": " + state);
+  }
+  run.report["domains"] = domains;
   run.Phase("Report");
   run.Close(true);
   return run.Finish(ExitCode::kOk);

@@ -10,32 +10,14 @@
 #include "installer/apply/seed_iso.h"
 #include "qemu.h"
 #include "test_util.h"
+#include "tiny_image.h"
 
 using namespace slipway;
 namespace fs = std::filesystem;
 
 namespace {
 
-// Builds the tiny node once per test binary run, in the build tree.
-std::string TinyImage() {
-  static std::string image = [] {
-    std::string base = std::string(SLIPWAY_BUILD_DIR) + "/boot-test";
-    std::string cache = std::string(SLIPWAY_BUILD_DIR) + "/boot-cache";
-    auto mk = testing::Run("bash " + testing::SourceDir() + "/tests/boot/make-tiny-node.sh " + cache + " " + base);
-    INFO(mk.out << mk.err);
-    REQUIRE(mk.exit_code == 0);
-    testing::WriteText(base + "/node.toml",
-                       "name = \"tiny-node\"\nrole = \"linux-node\"\n[rootfs]\nsource = \"directory\"\npath = "
-                       "\"rootfs\"\n[disk]\nsize_gib = 1\nesp_mib = 64\n[hardening]\nsteps = [\"sysctl\", \"sshd\", "
-                       "\"nftables\", \"setuid\", \"tmp-mount\", \"mask-services\"]\nopen_tcp_ports = [22]\n");
-    fs::remove_all(base + "/out");
-    auto b = testing::Run(testing::Slipway() + " build image " + base + "/node.toml --out " + base + "/out");
-    INFO(b.out << b.err);
-    REQUIRE(b.exit_code == 0);
-    return base + "/out/tiny-node.qcow2";
-  }();
-  return image;
-}
+using testing::TinyImage;
 
 // Boots the tiny image with a seed; the tiny init powers off after the agent.
 std::string Boot(bool uefi, const std::string& hostname, double* seconds) {

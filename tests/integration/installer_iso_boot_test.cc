@@ -20,6 +20,7 @@
 #include "common/strings.h"
 #include "qemu.h"
 #include "test_util.h"
+#include "tiny_image.h"
 
 using namespace slipway;
 namespace fs = std::filesystem;
@@ -352,4 +353,43 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   REQUIRE(again.marker_seen);
   CHECK(again.console.find("slipway-live: slipway.rerun: running the installer again") != std::string::npos);
   CHECK(again.console.find("finished its install on an earlier boot") == std::string::npos);
+}
+
+TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs every planned VM as a nested guest") {
+  // The e2e ISO with the host's own hypervisor: slipway.libvirt=qemu:///system
+  // (what a host gets when its answer file names no URI) and the tiny node
+  // image as both node images, so that guests inside this TCG guest start.
+  testing::TempDir t;
+  std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
+  size_t at = def.find("slipway.mode=auto");
+  REQUIRE(at != std::string::npos);
+  def.replace(at, 17, "slipway.mode=auto slipway.libvirt=qemu:///system");
+  testing::WriteText(t / "installer.toml", def);
+  fs::create_directories(t / "images");
+  for (const char* image : {"linux-node", "loadbalancer"}) {
+    fs::copy_file(testing::TinyImage(), t / ("images/" + std::string(image) + ".qcow2"));
+  }
+  auto b = testing::Run("cd " + testing::SourceDir() + " && " + testing::Slipway() + " build iso " +
+                        t / "installer.toml" + " --kernel " + Kernel() + " --answer " + testing::Fixtures() +
+                        "/boot/e2e-fleet.toml --images " + t / "images" + " --out " + t / "qemu.iso");
+  INFO(b.out << b.err);
+  REQUIRE(b.exit_code == 0);
+  Host h;
+  testing::QemuMachine m;
+  m.memory_mib = 6144;
+  m.cpus = 2;
+  m.args = h.Args("");
+  m.args[1] = t / "qemu.iso";
+  auto run = testing::BootQemu(m, "\nresult:   ", 900);
+  WARN("live libvirtd: boot to the installer's report, 5 nested domains started, in " << run.seconds << " s");
+  INFO(testing::Tail(run.console, 8000));
+  REQUIRE(run.marker_seen);
+  const std::string& c = run.console;
+  CHECK(c.find("slipway-live: starting systemd (mode auto, libvirt qemu:///system)") != std::string::npos);
+  CHECK(c.find("Creating management cluster: 2/2 VMs") != std::string::npos);
+  CHECK(c.find("Creating workload clusters smoke: 3/3 VMs") != std::string::npos);
+  for (const char* vm : {"mgmt-apiserver", "mgmt-lb", "smoke-cp-1", "smoke-lb-1", "smoke-linux-1"}) {
+    CHECK(c.find(std::string("Domain ") + vm + ": running") != std::string::npos);
+  }
+  CHECK(c.find("result:   ok") != std::string::npos);
 }

@@ -127,7 +127,7 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   INFO(applied.out << applied.err);
   REQUIRE(applied.exit_code == 0);
   double apply_s = Since(t_apply);
-  testing::CheckSame(daemon.hv().List(), testing::Expected(plan, baseline));  // nothing duplicated or leaked
+  testing::CheckSame(daemon.hv().List(), testing::Expected(plan, baseline, true));  // nothing duplicated or leaked
   for (const auto& vm : plan.vms) {
     INFO(vm.name);
     CHECK(daemon.hv().Domain(vm.name).active);
@@ -196,7 +196,7 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   INFO(rerun.out << rerun.err);
   CHECK(rerun.exit_code == 0);
   CHECK(daemon.hv().Domain("ha-lb-1").active);
-  testing::CheckSame(daemon.hv().List(), testing::Expected(plan, baseline));
+  testing::CheckSame(daemon.hv().List(), testing::Expected(plan, baseline, true));
 
   // 6. destroy --all returns libvirt to its baseline.
   auto destroyed = testing::Run(testing::Slipway() + " destroy --all --connect '" + daemon.uri() + "' --state " +
