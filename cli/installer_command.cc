@@ -34,7 +34,10 @@ constexpr const char* kInstallerHelp =
     "slipway-images on a CSV.\n\n"
     "  --bus ADDRESS|system  serve org.slipway.Installer1 on that bus while running\n"
     "  --wait                with --bus: run only when a client calls Start\n"
-    "  --linger SECONDS      with --bus: keep serving that long after the run\n\n"
+    "  --linger SECONDS      with --bus: keep serving that long after the run\n"
+    "  --ready-timeout SECONDS  after the apply, wait that long (default 600; 0: not\n"
+    "                        at all) for each Linux VM's ready line on its serial\n"
+    "                        log; late VMs are reported, not failed\n\n"
     "Without an answer file and with a terminal on stdin, a menu shows each hardware\n"
     "profile and how it fits this host, then the clusters, then the plan summary to\n"
     "confirm before anything is created. Without a terminal it exits 2.\n\n"
@@ -55,7 +58,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
                                  {"skip-check", true, true},
                                  {"bus", true},
                                  {"wait"},
-                                 {"linger", true}});
+                                 {"linger", true},
+                                 {"ready-timeout", true}});
   if (!args) return UsageError("installer", args.error(), kInstallerHelp, io);
   if (args->Has("help")) {
     io.out << kInstallerHelp;
@@ -73,6 +77,15 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   o.skip_checks = args->GetAll("skip-check");
   o.data_dir = DataDir();
   o.terminal = ::isatty(STDIN_FILENO);
+  if (args->Has("ready-timeout")) {
+    std::string v = args->Get("ready-timeout");
+    long t = -1;
+    if (!v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos) t = std::stol(v);
+    if (t < 0 || t > 86400) {
+      return UsageError("installer", Error::Input("--ready-timeout takes seconds, 0 to 86400"), kInstallerHelp, io);
+    }
+    o.ready_timeout_s = static_cast<int>(t);
+  }
 
   sd_notify(0, "READY=1");
   installer::InstallSink sink;

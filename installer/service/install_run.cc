@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -37,6 +38,50 @@ Result<std::unique_ptr<Hypervisor>> ConnectWaiting(const std::string& uri, RunT&
     if (waited % 10 == 0) run.Status("Waiting for libvirtd at " + uri + " (" + std::to_string(waited) + " s)");
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+}
+
+// Waits up to o.ready_timeout_s for every Linux VM's first-boot agent to
+// print its ready marker on the VM's serial log; returns VM -> seconds, or
+// null for a VM that was not ready in time. Slow VMs are reported, not
+// failed: under TCG a loaded host takes minutes.
+template <typename RunT>
+nlohmann::json WaitReady(const Plan& plan, const InstallOptions& o, RunT& run) {
+  nlohmann::json ready = nlohmann::json::object();
+  std::vector<const PlanVm*> waiting;
+  for (const PlanVm& vm : plan.vms) {
+    if (vm.os == "linux") waiting.push_back(&vm);
+  }
+  if (o.ready_timeout_s <= 0 || waiting.empty()) return ready;
+  run.Status("Waiting up to " + std::to_string(o.ready_timeout_s) + " s for " + std::to_string(waiting.size()) +
+             " VMs to report ready on their serial consoles");
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  while (!waiting.empty() && elapsed() < o.ready_timeout_s && !run.Cancelled()) {
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      auto text = ReadFile(o.state_dir + "/console/" + (*it)->name + ".log");
+      if (text && text->find("slipway-node-ready " + (*it)->name) != std::string::npos) {
+        double s = std::round(elapsed() * 10) / 10;
+        ready[(*it)->name] = s;
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.1f s", s);
+        run.Status("VM " + (*it)->name + " ready after " + secs);
+        it = waiting.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!waiting.empty()) std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+  std::vector<std::string> late;
+  for (const PlanVm* vm : waiting) {
+    ready[vm->name] = nullptr;
+    late.push_back(vm->name);
+  }
+  if (!late.empty()) {
+    run.Status("Not ready after " + std::to_string(o.ready_timeout_s) + " s: " + Join(late, ", ") +
+               " (serial logs in " + o.state_dir + "/console)");
+  }
+  return ready;
 }
 
 constexpr const char* kNoAnswer =
@@ -360,6 +405,7 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
     run.Status("Domain " + vm.name + ": " + state);
   }
   run.report["domains"] = domains;
+  if ((*hv)->DriverType() != "test") run.report["ready"] = WaitReady(*plan, o, run);
   run.Phase("Report");
   run.Close(true);
   return run.Finish(ExitCode::kOk);

@@ -27,6 +27,10 @@ struct InstallOptions {
   std::vector<std::string> skip_checks;
   std::string profile_override;  ///< a hardware profile chosen over the answer file's (D-Bus Start)
   bool terminal = false;         ///< stdin is a terminal (interactive mode possible)
+  /// How long to wait, after the apply, for each Linux VM's ready marker on
+  /// its serial log (STATE/console/<vm>.log); 0 does not wait. Test-driver
+  /// installs never wait (their VMs run nothing).
+  int ready_timeout_s = 600;
 };
 
 struct ProfileMatch;

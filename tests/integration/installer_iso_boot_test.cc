@@ -355,15 +355,17 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   CHECK(again.console.find("finished its install on an earlier boot") == std::string::npos);
 }
 
-TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs every planned VM as a nested guest") {
-  // The e2e ISO with the host's own hypervisor: slipway.libvirt=qemu:///system
-  // (what a host gets when its answer file names no URI) and the tiny node
-  // image as both node images, so that guests inside this TCG guest start.
+TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs the management cluster as nested guests") {
+  // The ISO as shipped, with an answer file that names no libvirt URI (so
+  // the default, the live system's own qemu:///system) and plans the
+  // management cluster only; the tiny node image stands for both node
+  // images, so that guests start inside this TCG guest. The installer waits
+  // up to 300 s (slipway.ready_timeout) for their ready lines.
   testing::TempDir t;
   std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
   size_t at = def.find("slipway.mode=auto");
   REQUIRE(at != std::string::npos);
-  def.replace(at, 17, "slipway.mode=auto slipway.libvirt=qemu:///system");
+  def.replace(at, 17, "slipway.mode=auto slipway.ready_timeout=300");
   testing::WriteText(t / "installer.toml", def);
   fs::create_directories(t / "images");
   for (const char* image : {"linux-node", "loadbalancer"}) {
@@ -371,25 +373,28 @@ TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs every plan
   }
   auto b = testing::Run("cd " + testing::SourceDir() + " && " + testing::Slipway() + " build iso " +
                         t / "installer.toml" + " --kernel " + Kernel() + " --answer " + testing::Fixtures() +
-                        "/boot/e2e-fleet.toml --images " + t / "images" + " --out " + t / "qemu.iso");
+                        "/boot/e2e-fleet-live.toml --images " + t / "images" + " --out " + t / "live.iso");
   INFO(b.out << b.err);
   REQUIRE(b.exit_code == 0);
   Host h;
   testing::QemuMachine m;
-  m.memory_mib = 6144;
+  m.memory_mib = 4096;
   m.cpus = 2;
   m.args = h.Args("");
-  m.args[1] = t / "qemu.iso";
-  auto run = testing::BootQemu(m, "\nresult:   ", 900);
-  WARN("live libvirtd: boot to the installer's report, 5 nested domains started, in " << run.seconds << " s");
+  m.args[1] = t / "live.iso";
+  auto run = testing::BootQemu(m, "\nresult:   ", 1200);
+  WARN("live libvirtd: boot to the installer's report in " << run.seconds << " s");
   INFO(testing::Tail(run.console, 8000));
   REQUIRE(run.marker_seen);
   const std::string& c = run.console;
-  CHECK(c.find("slipway-live: starting systemd (mode auto, libvirt qemu:///system)") != std::string::npos);
+  CHECK(c.find("Planned 2 VMs in 1 clusters") != std::string::npos);
   CHECK(c.find("Creating management cluster: 2/2 VMs") != std::string::npos);
-  CHECK(c.find("Creating workload clusters smoke: 3/3 VMs") != std::string::npos);
-  for (const char* vm : {"mgmt-apiserver", "mgmt-lb", "smoke-cp-1", "smoke-lb-1", "smoke-linux-1"}) {
+  for (const char* vm : {"mgmt-apiserver", "mgmt-lb"}) {
     CHECK(c.find(std::string("Domain ") + vm + ": running") != std::string::npos);
+    // The nested guest's own first-boot agent, read by the installer off its serial log.
+    size_t ready = c.find(std::string("VM ") + vm + " ready after ");
+    if (ready != std::string::npos)
+      WARN(c.substr(ready, c.find('\n', ready) - ready) << " (a guest inside a TCG guest)");
   }
   CHECK(c.find("result:   ok") != std::string::npos);
 }
