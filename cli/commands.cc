@@ -25,6 +25,7 @@ constexpr std::array kCommands = {
     Command{"lb", "render HAProxy rules for Services of type LoadBalancer", RunLb},
     Command{"apply", "apply a plan through libvirt (journaled, resumable)", RunApply},
     Command{"destroy", "remove what Slipway created (--cluster NAME or --all)", RunDestroy},
+    Command{"bridge", "put this host's address on a bridge over its uplink (the VMs' external switch)", RunBridge},
     Command{"status", "show the installer's progress over D-Bus (--follow)", RunStatus},
     Command{"fleet", "check a fleet answer file, or aggregate installer reports", RunFleet},
     Command{"build", "build node images, the Windows kit, or the installer ISO (image, harden, iso)", RunBuild},

@@ -35,6 +35,7 @@ int RunPreflight(std::span<char* const> args, Io io);
 int RunPlan(std::span<char* const> args, Io io);
 int RunLb(std::span<char* const> args, Io io);
 int RunApply(std::span<char* const> args, Io io);
+int RunBridge(std::span<char* const> args, Io io);
 int RunDestroy(std::span<char* const> args, Io io);
 int RunBuild(std::span<char* const> args, Io io);
 int RunFleet(std::span<char* const> args, Io io);

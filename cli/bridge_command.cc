@@ -1,0 +1,54 @@
+// slipway bridge: the host's external switch (a Linux bridge on the uplink).
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/host_context.h"
+#include "common/strings.h"
+#include "installer/apply/host_bridge.h"
+
+namespace slipway::cli {
+
+namespace {
+
+constexpr const char* kBridgeHelp =
+    "usage: slipway bridge --uplink NIC [--bridge NAME]\n\n"
+    "Puts this host's IPv4 addresses and default route on a Linux bridge over its\n"
+    "uplink NIC (default name slwbr0), as AKS hybrid's external virtual switch:\n"
+    "VMs attached to it live on the datacenter network. Each address is added to\n"
+    "the bridge before it leaves the NIC. If any step fails, every change is undone\n"
+    "and the error says that the host's address and route are back on the NIC.\n"
+    "Running it again on a host that has the bridge changes nothing. Needs root.\n\n"
+    "Exit codes: 0 done (or already done), 1 a step failed (network restored),\n"
+    "2 bad input (no such NIC, the NIC has no address or belongs to another bridge).\n";
+
+}  // namespace
+
+int RunBridge(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(argv, {{"help"}, {"uplink", true}, {"bridge", true}});
+  if (!args) return UsageError("bridge", args.error(), kBridgeHelp, io);
+  if (args->Has("help")) {
+    io.out << kBridgeHelp;
+    return 0;
+  }
+  std::string uplink = args->Get("uplink");
+  std::string bridge = args->Get("bridge", "slwbr0");
+  for (const auto& [flag, name] : {std::pair<std::string, std::string>{"--uplink", uplink}, {"--bridge", bridge}}) {
+    // Linux interface names: 1-15 bytes, no '/', whitespace or ':'.
+    if (name.empty() || name.size() > 15 || name.find_first_of("/: \t\n") != std::string::npos) {
+      return UsageError("bridge", Error::Input(flag + " needs an interface name of 1 to 15 characters"), kBridgeHelp,
+                        io);
+    }
+  }
+  auto r = installer::EnsureHostBridge(uplink, bridge, installer::SystemIp());
+  if (!r) return ReportError("bridge", r.error(), io);
+  if (!r->changed) {
+    io.out << bridge << " already carries " << uplink << " (" << Join(r->addresses, ", ") << "): nothing to do\n";
+    return 0;
+  }
+  for (const std::string& d : r->done) io.out << "  " << d << "\n";
+  io.out << bridge << " now carries " << Join(r->addresses, ", ")
+         << (r->gateway.empty() ? "" : ", default via " + r->gateway) << "; " << uplink << " is its port\n";
+  return 0;
+}
+
+}  // namespace slipway::cli
