@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,5 +49,14 @@ using Mac = std::array<uint8_t, 6>;
 std::optional<Mac> ParseMac(std::string_view s, std::string* why);
 /// Lower-case, colon separated.
 std::string FormatMac(const Mac& mac);
+
+/// How a cluster's VMs reach the network: a libvirt NAT network of their own
+/// (labs, the demo), or the host's bridge on its uplink, so that node IPs and
+/// VIPs live on the datacenter network (AKS hybrid's external switch).
+enum class NetworkMode { kNat, kBridge };
+NLOHMANN_JSON_SERIALIZE_ENUM(NetworkMode, {{NetworkMode::kNat, "nat"}, {NetworkMode::kBridge, "bridge"}})
+
+/// The bridge `slipway bridge` and the installer make when none is named.
+inline constexpr const char* kDefaultHostBridge = "slwbr0";
 
 }  // namespace slipway

@@ -43,6 +43,12 @@ std::string BridgeName(const std::string& id) { return "slw" + Sha256Hex(id).sub
 // forwards to the host's resolvers), so the gateway the planner names as a
 // guest's DNS server really answers. No DHCP: addresses come from the seed.
 std::string NetworkXml(const PlanNetwork& n) {
+  if (n.mode == NetworkMode::kBridge) {
+    // The host's bridge on its uplink (slipway bridge): VM NICs join the
+    // datacenter network; the datacenter serves routing and DNS.
+    return "<network>\n  <name>" + XmlEscape(n.name) + "</name>\n  <uuid>" + NameUuid(n.id) +
+           "</uuid>\n  <forward mode='bridge'/>\n  <bridge name='" + XmlEscape(n.bridge) + "'/>\n</network>\n";
+  }
   return "<network>\n  <name>" + XmlEscape(n.name) + "</name>\n  <uuid>" + NameUuid(n.id) +
          "</uuid>\n  <forward mode='nat'/>\n  <bridge name='" + BridgeName(n.id) +
          "' stp='on' delay='0'/>\n  <ip address='" + XmlEscape(n.gateway) + "' prefix='" + std::to_string(n.prefix) +
@@ -268,6 +274,14 @@ class Executor {
 
   Status Do(const Step& s, Status2 state, std::string* note) {
     if (s.kind == "network") {
+      const PlanNetwork& n = *nets_.at(s.plan_id);
+      if (n.mode == NetworkMode::kBridge && domain_type_ != "test" &&
+          !fs::exists("/sys/class/net/" + n.bridge + "/bridge")) {
+        return Error::Runtime("network " + n.name + " attaches VMs to the host bridge " + n.bridge +
+                              ", which does not exist; create it on the uplink with 'slipway bridge --uplink NIC "
+                              "--bridge " +
+                              n.bridge + "' (the installer does this itself), then apply again");
+      }
       if (state == Status2::kMissing) {
         if (auto st = hv_.DefineNetwork(NetworkXml(*nets_.at(s.plan_id))); !st) return st;
       }

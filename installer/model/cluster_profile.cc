@@ -137,6 +137,18 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
       }
     }
   }
+  if (auto mode = r.Enum("mode", Need::kOptional, {"nat", "bridge"})) {
+    n.mode = *mode == "bridge" ? NetworkMode::kBridge : NetworkMode::kNat;
+  }
+  if (auto bridge = r.String("bridge", Need::kOptional)) {
+    // A Linux interface name: 1 to 15 bytes, no '/', ':' or whitespace.
+    if (bridge->empty() || bridge->size() > 15 || bridge->find_first_of("/: \t\n") != std::string::npos) {
+      r.ErrorAt("bridge",
+                "'bridge' '" + *bridge + "' is not an interface name (1 to 15 characters, no '/', ':' or spaces)");
+    } else {
+      n.bridge = *bridge;
+    }
+  }
   // positions double as "this value parsed" for the checks across sections.
   if (node_cidr) {
     n.node_cidr = *node_cidr;

@@ -78,6 +78,8 @@ struct ClusterNetwork {
   Cidr pod_cidr;
   Cidr service_cidr;
   std::vector<Ipv4> dns;
+  NetworkMode mode = NetworkMode::kNat;
+  std::string bridge = kDefaultHostBridge;  ///< the host bridge (bridge mode)
 };
 
 struct ClusterProfile {

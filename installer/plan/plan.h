@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/net.h"
+
 namespace slipway::installer {
 
 /// A host VMs are placed on.
@@ -40,6 +42,8 @@ struct PlanNetwork {
   std::string cidr;
   std::string gateway;
   int prefix = 24;
+  NetworkMode mode = NetworkMode::kNat;  ///< nat: libvirt's own network; bridge: the host bridge
+  std::string bridge;                    ///< bridge mode: the host bridge the VMs attach to
 };
 
 /// A libvirt dir pool on one CSV, under <csv>/slipway/.
@@ -159,7 +163,8 @@ struct Plan {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanHost, id, origin, hardware_profile, cores, memory_bytes, vcpu_capacity,
                                    memory_capacity, vcpus_used, memory_used, libvirt_uri)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanCsv, id, path, free_bytes, allocated_bytes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanNetwork, id, name, cluster, cidr, gateway, prefix)
+// Plans written before bridge mode have neither field: NAT.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlanNetwork, id, name, cluster, cidr, gateway, prefix, mode, bridge)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanPool, id, name, csv_id, path)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanBaseVolume, id, name, image, pool_id, csv_id, size_bytes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanDisk, id, name, kind, size_bytes, pool_id, csv_id, base_id)

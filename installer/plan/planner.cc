@@ -163,7 +163,9 @@ class Planner {
                      spec->cluster.name,
                      cidr_text,
                      spec->gateway,
-                     cidr->prefix};
+                     cidr->prefix,
+                     NetworkMode::kNat,
+                     ""};
     spec->prefix = cidr->prefix;
     spec->cluster.network_id = spec->network.id;
     plan_.networks.push_back(spec->network);
@@ -268,6 +270,13 @@ class Planner {
     spec.pod_cidr = c.network.pod_cidr.ToString();
     spec.service_cidr = c.network.service_cidr.ToString();
     if (auto st = AddNetwork(&spec, c.network.node_cidr.ToString()); !st) return st;
+    if (c.network.mode == NetworkMode::kBridge) {
+      // The VMs share the host's bridge on its uplink: the gateway and DNS
+      // are the datacenter's, not libvirt's.
+      plan_.networks.back().mode = NetworkMode::kBridge;
+      plan_.networks.back().bridge = c.network.bridge;
+      spec.network = plan_.networks.back();
+    }
     IpAllocator ips(c.network.node_ip_pool, "cluster '" + c.name + "' node_ip_pool");
     std::vector<PlanVm> vms;
     for (int64_t i = 1; i <= c.control_plane_count; ++i) {

@@ -308,3 +308,21 @@ TEST_CASE("Linux VMs on Secure-Boot firmware get one plan warning per firmware c
     if (vm.role == "control-plane") CHECK(vm.firmware.secure_boot);
   }
 }
+
+TEST_CASE("a bridge-mode cluster's network is the host bridge, and the management network stays NAT") {
+  Inputs in{{MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})}, {MakeCluster("br", 1, 1, 1, 1)}};
+  in.clusters[0].network.mode = NetworkMode::kBridge;
+  in.clusters[0].network.bridge = "br-dc";
+  auto p = in.Make();
+  REQUIRE(p.ok());
+  REQUIRE(p->networks.size() == 2);
+  CHECK(p->networks[0].mode == NetworkMode::kNat);
+  CHECK(p->networks[1].mode == NetworkMode::kBridge);
+  CHECK(p->networks[1].bridge == "br-dc");
+  nlohmann::json j = *p;
+  CHECK(j["networks"][1]["mode"] == "bridge");
+  // A plan written before bridge mode (no mode, no bridge) reads as NAT.
+  j["networks"][1].erase("mode");
+  j["networks"][1].erase("bridge");
+  CHECK(j.get<Plan>().networks[1].mode == NetworkMode::kNat);
+}

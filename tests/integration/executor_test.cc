@@ -273,3 +273,24 @@ TEST_CASE("without the Windows kit the Windows VM is defined without media, and 
   REQUIRE(again.ok());
   CHECK(again->created == 0);
 }
+
+TEST_CASE("a bridge-mode network is defined on the host bridge, with no NAT, DHCP or address of its own") {
+  Env env;
+  REQUIRE(env.daemon.ok());
+  Plan plan = MakeTestPlan(1, 0, 1, 1, "brm");
+  plan.networks[1].mode = NetworkMode::kBridge;
+  plan.networks[1].bridge = "slwbr0";
+  std::string file = WritePlan(env.dir, plan);
+  auto r = testing::Run(env.Cmd("apply", file));
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::string xml = env.daemon.hv().Network(plan.networks[1].name).xml;
+  CHECK(xml.find("<forward mode='bridge'/>") != std::string::npos);
+  CHECK(xml.find("<bridge name='slwbr0'/>") != std::string::npos);
+  CHECK(xml.find("<ip ") == std::string::npos);
+  // The NAT network keeps its gateway address and DNS (libvirt's dnsmasq).
+  std::string nat = env.daemon.hv().Network(plan.networks[0].name).xml;
+  CHECK(nat.find("<forward mode='nat'") != std::string::npos);
+  CHECK(nat.find("<dns enable='no'") == std::string::npos);
+  REQUIRE(testing::Run(env.Cmd("destroy", "--all")).exit_code == 0);
+}
