@@ -22,7 +22,8 @@ namespace {
 
 constexpr const char* kInstallerHelp =
     "usage: slipway-installer [--answer PATH] [--sysroot DIR] [--state DIR] [--connect URI]\n"
-    "                         [--storage-root DIR] [--fs-usage FILE] [--images DIR] [--skip-check NAME]...\n\n"
+    "                         [--storage-root DIR] [--fs-usage FILE] [--images DIR] [--skip-check NAME]...\n"
+    "                         [--ready-timeout SECONDS]\n\n"
     "Runs the first-boot installation unattended: Discover -> Preflight -> ChooseProfile ->\n"
     "Plan -> ManagementCluster -> WorkloadClusters -> Report. The answer file is found on\n"
     "the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the boot\n"
@@ -31,7 +32,8 @@ constexpr const char* kInstallerHelp =
     "Restarting resumes: the executor's journal in STATE makes every step idempotent;\n"
     "STATE/installed marks a finished install. Node images (NAME.qcow2, the Windows\n"
     "kit) come from --images, else slipway/images on the boot medium, else\n"
-    "slipway-images on a CSV.\n\n"
+    "slipway-images on a CSV. VMs are created through --connect URI, else the\n"
+    "answer file's libvirt_uri, else qemu:///system (waited for while libvirtd starts).\n\n"
     "  --bus ADDRESS|system  serve org.slipway.Installer1 on that bus while running\n"
     "  --wait                with --bus: run only when a client calls Start\n"
     "  --linger SECONDS      with --bus: keep serving that long after the run\n"

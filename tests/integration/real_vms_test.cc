@@ -1,11 +1,10 @@
 // Real VMs (label boot): `slipway apply` deploys the management cluster and
 // an HA workload cluster (tests/fixtures/boot/real-ha.toml: a keepalived
-// pair) as QEMU guests through libvirt's QEMU driver, from the full node and
-// load-balancer images that `slipway build image` made. The libvirtd is
-// private (.ci/qemu-libvirtd): QEMU runs as libvirt-qemu, as on a host, so
-// the DAC permissions are real; the host side of the NAT networks is the
-// daemon's network namespace. Guests run under TCG (KVM would be about ten
-// times faster where it works).
+// pair; the control plane and the LBs under OVMF, the rest under SeaBIOS) as QEMU guests through libvirt's QEMU driver,
+// from the full node and load-balancer images that `slipway build image` made. The libvirtd is private
+// (.ci/qemu-libvirtd): QEMU runs as libvirt-qemu, as on a host, so the DAC permissions are real; the host side of the
+// NAT networks is the daemon's network namespace. Guests run under TCG (KVM would be about ten times faster where it
+// works).
 //
 // One case, in the order a user lives it: apply (SIGKILLed at three journal
 // points, each followed by a rerun), every VM ready, the VIPs answer, VRRP
@@ -163,7 +162,20 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
     CHECK(mib <= planned);
     // DNS is the gateway, where libvirt's dnsmasq answers.
     CHECK(console.find("slipway-firstboot: DNS " + vm.nics[0].dns[0]) != std::string::npos);
-    CHECK(console.find("FAILED") == std::string::npos);
+    CHECK(console.find("FAILED") == std::string::npos);  // systemd's mark of a failed unit
+    // The seed on the NIC the plan gave the VM, its files, the firewall, the role's services.
+    CHECK(console.find("slipway-firstboot: eth0 " + vm.nics[0].ip + "/" + std::to_string(vm.nics[0].prefix)) !=
+          std::string::npos);
+    CHECK(console.find("slipway-firstboot: wrote " + std::to_string(vm.files.size()) + " file(s)") !=
+          std::string::npos);
+    CHECK(console.find("slipway-role-setup: nftables: inbound policy drop") != std::string::npos);
+    if (vm.role == "loadbalancer") {
+      CHECK(console.find("slipway-role-setup: haproxy active") != std::string::npos);
+      if (vm.cluster == "ha") CHECK(console.find("slipway-role-setup: keepalived active") != std::string::npos);
+    } else {
+      CHECK(console.find("slipway-role-setup: containerd active") != std::string::npos);
+      CHECK(console.find("join left to the artifact bundle") != std::string::npos);
+    }
   }
   for (const auto& n : plan.networks) CHECK(Connects(daemon, n.gateway, 53));
 
@@ -205,4 +217,42 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   CHECK(destroyed.exit_code == 0);
   testing::CheckSame(daemon.hv().List(), baseline);
   CHECK(daemon.Virsh("list --all --name").find_first_not_of("\n ") == std::string::npos);
+}
+
+TEST_CASE(
+    "on the QEMU driver, apply names the fix for a storage root QEMU cannot reach and for a missing host bridge") {
+  testing::QemuLibvirtd daemon;
+  INFO(daemon.log());
+  REQUIRE(daemon.ok());
+  testing::TempDir dir;  // 0700, as mkdtemp makes it: QEMU's user cannot traverse it
+  std::string lab = testing::Fixtures() + "/hosts/lab-csv";
+  auto planned = testing::Run(testing::Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab +
+                              "/statvfs.json --profile smoke --out " + dir / "plan.json");
+  REQUIRE(planned.exit_code == 0);
+  std::string apply = testing::Slipway() + " apply " + dir / "plan.json" + " --connect '" + daemon.uri() +
+                      "' --state " + dir / "state" + " --storage-root " + dir / "root";
+  installer::Inventory baseline = daemon.hv().List();
+  auto r = testing::Run(apply);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("QEMU runs as its own user (libvirt-qemu) and cannot reach the pool folder " + dir.path() +
+                   "/root/ClusterStorage/Volume1/slipway: " + dir.path() +
+                   " is not traversable by others; run "
+                   "'chmod o+x " +
+                   dir.path() + "'") != std::string::npos);
+
+  // A bridge-mode network whose host bridge does not exist.
+  ::chmod(dir.path().c_str(), 0711);
+  auto plan = nlohmann::json::parse(testing::ReadText(dir / "plan.json"));
+  plan["networks"][0]["mode"] = "bridge";
+  plan["networks"][0]["bridge"] = "slwnone0";
+  testing::WriteText(dir / "plan.json", plan.dump());
+  r = testing::Run(apply);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("network slipway-mgmt attaches VMs to the host bridge slwnone0, which does not exist; create it "
+                   "on the uplink with 'slipway bridge --uplink NIC --bridge slwnone0'") != std::string::npos);
+  CHECK(daemon.hv().List().domains == baseline.domains);  // no VM was created
+  testing::Run(testing::Slipway() + " destroy --all --connect '" + daemon.uri() + "' --state " + dir / "state" +
+               " --storage-root " + dir / "root");
 }
