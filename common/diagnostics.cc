@@ -38,12 +38,19 @@ void Diagnostics::Append(const Diagnostics& other) {
 }
 
 std::string FormatDiagnostic(const Diagnostic& d) {
+  // Appended piece by piece: `":" + std::to_string(n)` trips GCC 12's
+  // -Wrestrict false positive at -O3 (GCC bug 105329), which -Werror turns
+  // into a failed Release build.
   std::string out;
   if (!d.pos.file.empty()) {
     out += d.pos.file;
     if (d.pos.line > 0) {
-      out += ":" + std::to_string(d.pos.line);
-      if (d.pos.column > 0) out += ":" + std::to_string(d.pos.column);
+      out += ':';
+      out += std::to_string(d.pos.line);
+      if (d.pos.column > 0) {
+        out += ':';
+        out += std::to_string(d.pos.column);
+      }
     }
     out += ": ";
   }
