@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
 #include "common/net.h"
 #include "common/strings.h"
 #include "installer/plan/config_gen.h"
@@ -48,7 +49,7 @@ PlanDiff DiffPlans(const Plan& before, const Plan& after) {
 }
 
 Result<Plan> LoadPlan(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadInputFile(path, kMaxJsonBytes);
   if (!text) return std::move(text).error();
   try {
     nlohmann::json j = nlohmann::json::parse(*text);
