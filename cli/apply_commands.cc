@@ -11,6 +11,7 @@
 #include "common/json_text.h"
 #include "common/state_lock.h"
 #include "installer/apply/executor.h"
+#include "installer/apply/plan_check.h"
 #include "installer/plan/plan_ops.h"
 
 namespace slipway::cli {
@@ -107,6 +108,10 @@ int RunApply(std::span<char* const> argv, Io io) {
   installer::ApplyOptions o;
   o.state_dir = args->Get("state", "/var/lib/slipway");
   o.storage_root = Absolute(args->Get("storage-root", ""));
+  // Before the lock and the libvirt connection: a bad plan is exit 2 and touches nothing.
+  if (auto st = installer::CheckPlan(*plan, args->positionals()[0], o.storage_root); !st) {
+    return ReportError("apply", st.error(), io);
+  }
   // Held until apply returns: one writer per state folder.
   auto lock = StateLock::Acquire(o.state_dir);
   if (!lock) return ReportError("apply", lock.error(), io);

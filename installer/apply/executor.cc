@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "firmware/domain_firmware.h"
 #include "installer/apply/journal.h"
+#include "installer/apply/plan_check.h"
 #include "installer/apply/secrets.h"
 #include "installer/apply/seed_iso.h"
 
@@ -487,6 +488,8 @@ std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& dom
 
 Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions& options, const EventSink& sink,
                            const std::function<void(const ApplySummary& before)>& announce) {
+  // Before the journal, secrets or libvirt: a plan that breaks a rule creates nothing.
+  if (auto st = CheckPlan(plan, "the plan", options.storage_root); !st) return std::move(st).error();
   auto journal = Journal::Open(options.state_dir);
   if (!journal) return std::move(journal).error();
   auto secrets = SecretStore::Open(options.state_dir + "/secrets");
