@@ -56,7 +56,8 @@ TEST_CASE("a control plane of 2 is out of range and says why") {
 TEST_CASE("names, versions and taints are validated") {
   CHECK(CheckBad("bad-names.toml") ==
         Lines{"F:2:8: error: 'name' 'Prod_Cluster' is not a valid DNS-1123 name: it must be lower case",
-              "F:3:22: error: 'kubernetes_version' 'v1.28.5' is not MAJOR.MINOR.PATCH like 1.28.5 (write '1.28.5')",
+              "F:3:22: error: 'kubernetes_version' 'v1.28.5' is not a semantic version MAJOR.MINOR.PATCH like "
+              "1.28.5 (write '1.28.5')",
               "F:15:8: error: 'name' 'linux-' is not a valid DNS-1123 name: it must start and end with a letter or "
               "digit",
               "F:19:10: error: taint 'dedicated=gpu' has no effect (expected key=value:NoSchedule)"});
@@ -183,4 +184,39 @@ TEST_CASE("usage errors exit 2 and name the fix") {
   r = Run(Slipway() + " --help");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("check") != std::string::npos);
+}
+
+TEST_CASE("Kubernetes syntax is checked when a cluster profile is read") {
+  CHECK(CheckBad("k8s-syntax.toml") ==
+        Lines{"F:3:22: error: 'kubernetes_version' '1.028.5' is not a semantic version MAJOR.MINOR.PATCH like 1.28.5 "
+              "(no leading zeros)",
+              "F:19:10: error: label key 'Example.COM/role' has a prefix that is not a DNS subdomain",
+              "F:19:10: error: label 'long' value '" + std::string(64, 'a') +
+                  "' is 64 characters long; at most 63 are allowed",
+              "F:19:10: error: label 'ok' value '-x' must start and end with a letter or digit",
+              "F:19:10: error: label 'tier' value 'front end' contains ' '; only letters, digits, '-', '_' and '.' are "
+              "allowed",
+              "F:20:10: error: taint 'dedicated=gpu'@:NoSchedule' value 'gpu'@' contains '''; only letters, digits, "
+              "'-', '_' and '.' are allowed",
+              "F:20:10: error: taint 'spot=true:NoExec' has effect 'NoExec'; it must be 'NoSchedule', "
+              "'PreferNoSchedule' or 'NoExecute'",
+              "F:22:1: error: Windows VM name 'winfarm-windows-2' is 17 characters; Windows computer names allow 15. "
+              "Shorten cluster 'winfarm' or pool 'windows'"});
+}
+
+TEST_CASE("a label value with a line break is refused and printed escaped") {
+  testing::TempDir dir;
+  std::string text = testing::ReadText(Fixtures() + "/profiles/bad/k8s-syntax.toml");
+  size_t labels = text.find("labels = {");
+  size_t end = text.find('\n', labels);
+  text.replace(labels, end - labels, "labels = { \"tier\" = \"web\\n'@\\nRemove-Item C:\\\\ \\u00e9\" }");
+  testing::WriteText(dir / "clusters/x.toml", text);
+  auto report = cli::CheckPaths({dir / "clusters/x.toml"}, SourceDir());
+  bool found = false;
+  for (const Diagnostic& d : report.diags.items()) {
+    std::string s = FormatDiagnostic(d);
+    if (s.find("label 'tier' value 'web\\n'@\\nRemove-Item C:\\ \xC3\xA9' contains '\\n'") != std::string::npos)
+      found = true;
+  }
+  CHECK(found);
 }
