@@ -164,6 +164,22 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
   if (pool && gateway && pool->Contains(*gateway)) {
     r.ErrorAt("node_ip_pool", "'node_ip_pool' " + pool->ToString() + " contains the gateway " + gateway->ToString());
   }
+  // The network and broadcast addresses of a subnet belong to no machine.
+  if (node_cidr && node_cidr->prefix <= 30) {
+    IpRange all = node_cidr->Range();
+    auto reserved = [&](Ipv4 ip) { return ip == all.first || ip == all.last; };
+    if (gateway && reserved(*gateway)) {
+      r.ErrorAt("gateway", "'gateway' " + gateway->ToString() + " is the network or broadcast address of 'node_cidr' " +
+                               node_cidr->ToString());
+    }
+    if (pool && (pool->Contains(all.first) || pool->Contains(all.last))) {
+      r.ErrorAt("node_ip_pool", "'node_ip_pool' " + pool->ToString() +
+                                    " includes the network or broadcast address of 'node_cidr' " +
+                                    node_cidr->ToString() + "; keep it within " + Ipv4{all.first.value + 1}.ToString() +
+                                    "-" + Ipv4{all.last.value - 1}.ToString());
+    }
+  }
+  if (gateway) c->positions["network.gateway"] = r.ValuePos("gateway");
   r.Finish();
 }
 
@@ -206,6 +222,18 @@ void CrossCheck(ClusterProfile* c, Diagnostics* diags) {
                               " characters; Windows computer names allow " + std::to_string(kMaxWindowsComputerName) +
                               ". Shorten cluster '" + c->name + "' or pool '" + p.name + "'");
     }
+  }
+  if (vip && cidr && n.node_cidr.prefix <= 30) {
+    IpRange all = n.node_cidr.Range();
+    if (c->vip_pool.Contains(all.first) || c->vip_pool.Contains(all.last)) {
+      diags->Error(c->positions["load_balancer.vip_pool"], "'vip_pool' " + c->vip_pool.ToString() +
+                                                               " includes the network or broadcast address of " +
+                                                               n.node_cidr.ToString());
+    }
+  }
+  if (vip && c->positions.count("network.gateway") && c->vip_pool.Contains(n.gateway)) {
+    diags->Error(c->positions["load_balancer.vip_pool"],
+                 "'vip_pool' " + c->vip_pool.ToString() + " contains the gateway " + n.gateway.ToString());
   }
   int64_t needed = c->TotalVms();
   if (pool && static_cast<int64_t>(n.node_ip_pool.Size()) < needed) {

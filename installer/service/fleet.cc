@@ -96,6 +96,47 @@ void ReadHostNetwork(const toml::table& t, const std::string& file, bool default
   r.Finish();
 }
 
+// A host's own address, its gateway (or the defaults') and its VIP: inside
+// one subnet, distinct, and never the subnet's network or broadcast address.
+void CheckHostAddresses(const FleetHost& h, const FleetHost& defaults, Diagnostics* diags) {
+  if (!h.network.address) return;
+  auto [ip, prefix] = *h.network.address;
+  auto pos = [&](const char* key) { return h.positions.count(key) ? h.positions.at(key) : h.pos; };
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  IpRange subnet{Ipv4{ip.value & mask}, Ipv4{(ip.value & mask) | ~mask}};
+  std::string net = subnet.first.ToString() + "/" + std::to_string(prefix);
+  auto reserved = [&](Ipv4 a) { return prefix <= 30 && (a == subnet.first || a == subnet.last); };
+  if (reserved(ip)) {
+    diags->Error(pos("network.address"),
+                 "host '" + h.name + "' address " + ip.ToString() + " is the network or broadcast address of " + net);
+  }
+  std::optional<Ipv4> gw = h.network.gateway ? h.network.gateway : defaults.network.gateway;
+  if (gw) {
+    if (!subnet.Contains(*gw)) {
+      diags->Error(pos("network.address"),
+                   "host '" + h.name + "' gateway " + gw->ToString() + " is outside its subnet " + net);
+    } else if (reserved(*gw)) {
+      diags->Error(pos("network.address"), "host '" + h.name + "' gateway " + gw->ToString() +
+                                               " is the network or broadcast address of " + net);
+    } else if (*gw == ip) {
+      diags->Error(pos("network.address"), "host '" + h.name + "' address " + ip.ToString() + " is its gateway");
+    }
+  }
+  if (h.network.vip) {
+    Ipv4 vip = *h.network.vip;
+    if (!subnet.Contains(vip)) {
+      diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is outside its subnet " + net);
+    } else if (reserved(vip)) {
+      diags->Error(pos("network.vip"),
+                   "host '" + h.name + "' vip " + vip.ToString() + " is the network or broadcast address of " + net);
+    } else if (vip == ip) {
+      diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is the host's own address");
+    } else if (gw && vip == *gw) {
+      diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is the gateway");
+    }
+  }
+}
+
 FleetHost ReadHost(const toml::table& t, const std::string& file, bool defaults, Diagnostics* diags) {
   FleetHost h;
   TableReader r(t, file, defaults ? "[defaults]" : "[[host]]", diags);
@@ -200,6 +241,7 @@ std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file,
       }
     }
   }
+  for (const FleetHost& h : f.hosts) CheckHostAddresses(h, f.defaults, diags);
   for (const FleetHost& h : f.hosts) {
     if (h.hardware_profile.empty() && f.defaults.hardware_profile.empty() && !h.name.empty()) {
       diags->Error(h.pos, "host '" + h.name + "' has no 'hardware_profile' and [defaults] sets none");

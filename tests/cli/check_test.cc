@@ -220,3 +220,24 @@ TEST_CASE("a label value with a line break is refused and printed escaped") {
   }
   CHECK(found);
 }
+
+TEST_CASE("addresses never hand out a network or broadcast address, and the gateway stays out of the pools") {
+  CHECK(CheckBad("address-reserved.toml") ==
+        Lines{"F:12:12: error: 'vip_pool' 10.20.0.250-10.20.0.255 includes the network or broadcast address of "
+              "10.20.0.0/24",
+              "F:12:12: error: 'vip_pool' 10.20.0.250-10.20.0.255 contains the gateway 10.20.0.255",
+              "F:22:11: error: 'gateway' 10.20.0.255 is the network or broadcast address of 'node_cidr' 10.20.0.0/24",
+              "F:23:16: error: 'node_ip_pool' 10.20.0.0-10.20.0.99 includes the network or broadcast address of "
+              "'node_cidr' 10.20.0.0/24; keep it within 10.20.0.1-10.20.0.254"});
+}
+
+TEST_CASE("a fleet host's address, gateway and VIP are distinct, inside one subnet, and not reserved") {
+  CHECK(CheckBad("fleet-addresses.toml") ==
+        Lines{"F:12:11: error: host 'hv-01' address 10.0.0.255 is the network or broadcast address of 10.0.0.0/24",
+              "F:13:7: error: host 'hv-01' vip 10.0.0.1 is the gateway",
+              "F:19:11: error: host 'hv-02' gateway 10.0.0.1 is outside its subnet 10.0.1.0/24",
+              "F:20:7: error: IP 10.0.1.12 of host 'hv-02' is already used by host 'hv-02' (line 19)",
+              "F:20:7: error: host 'hv-02' vip 10.0.1.12 is the host's own address",
+              "F:26:11: error: host 'hv-03' address 10.0.0.13 is its gateway",
+              "F:28:7: error: host 'hv-03' vip 10.0.0.0 is the network or broadcast address of 10.0.0.0/24"});
+}
