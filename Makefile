@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 # packagers) does not.
 DEV_CMAKE_ARGS = -DSLIPWAY_WERROR=ON
 
-.PHONY: all build deps test demo asan format format-check clean
+.PHONY: all build deps test demo asan fuzz format format-check clean
 
 all: build
 
@@ -32,7 +32,11 @@ asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
-SOURCES = find common firmware builder installer cli tests bench -name '*.cc' -o -name '*.h'
+# libFuzzer targets, built with clang in build-fuzz/ (EXECS=N per target).
+fuzz: deps
+	bash bench/fuzz.sh $(EXECS)
+
+SOURCES = find common firmware builder installer cli tests bench fuzz -name '*.cc' -o -name '*.h'
 
 format:
 	$(SOURCES) | xargs clang-format -i
