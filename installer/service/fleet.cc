@@ -133,6 +133,21 @@ void CheckHostAddresses(const FleetHost& h, const FleetHost& defaults, Diagnosti
       diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is the host's own address");
     } else if (gw && vip == *gw) {
       diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is the gateway");
+    } else {
+      // The management VMs take the ten addresses after the VIP (MgmtNetwork
+      // in install_run.cc): never the host's own address or the gateway.
+      const std::string pool = Ipv4{vip.value + 1}.ToString() + "-" +
+                               (uint64_t{vip.value} + 10 <= 0xffffffffu ? Ipv4{vip.value + 10}.ToString() : "?");
+      const std::string what = "host '" + h.name + "': the management VMs take the 10 addresses after vip " +
+                               vip.ToString() + " (" + pool + "), ";
+      IpRange mgmt{Ipv4{vip.value + 1}, Ipv4{vip.value + 10}};
+      if (uint64_t{vip.value} + 10 >= subnet.last.value) {
+        diags->Error(pos("network.vip"), what + "past the end of subnet " + net + "; choose a lower vip");
+      } else if (mgmt.Contains(ip)) {
+        diags->Error(pos("network.vip"), what + "which include the host's own address " + ip.ToString());
+      } else if (gw && mgmt.Contains(*gw)) {
+        diags->Error(pos("network.vip"), what + "which include the gateway " + gw->ToString());
+      }
     }
   }
 }

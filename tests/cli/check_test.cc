@@ -239,5 +239,9 @@ TEST_CASE("a fleet host's address, gateway and VIP are distinct, inside one subn
               "F:20:7: error: IP 10.0.1.12 of host 'hv-02' is already used by host 'hv-02' (line 19)",
               "F:20:7: error: host 'hv-02' vip 10.0.1.12 is the host's own address",
               "F:26:11: error: host 'hv-03' address 10.0.0.13 is its gateway",
-              "F:28:7: error: host 'hv-03' vip 10.0.0.0 is the network or broadcast address of 10.0.0.0/24"});
+              "F:28:7: error: host 'hv-03' vip 10.0.0.0 is the network or broadcast address of 10.0.0.0/24",
+              "F:36:7: error: host 'hv-04': the management VMs take the 10 addresses after vip 10.0.2.10 "
+              "(10.0.2.11-10.0.2.20), which include the host's own address 10.0.2.15",
+              "F:44:7: error: host 'hv-05': the management VMs take the 10 addresses after vip 10.0.3.250 "
+              "(10.0.3.251-10.0.4.4), past the end of subnet 10.0.3.0/24; choose a lower vip"});
 }
