@@ -100,7 +100,9 @@ void ReadHostNetwork(const toml::table& t, const std::string& file, bool default
 // one subnet, distinct, and never the subnet's network or broadcast address.
 void CheckHostAddresses(const FleetHost& h, const FleetHost& defaults, Diagnostics* diags) {
   if (!h.network.address) return;
-  auto [ip, prefix] = *h.network.address;
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  const Ipv4 ip = h.network.address->first;
+  const int prefix = h.network.address->second;
   auto pos = [&](const char* key) { return h.positions.count(key) ? h.positions.at(key) : h.pos; };
   uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
   IpRange subnet{Ipv4{ip.value & mask}, Ipv4{(ip.value & mask) | ~mask}};
