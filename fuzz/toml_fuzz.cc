@@ -1,4 +1,5 @@
-// Fuzz target: one TOML kind (SLIPWAY_FUZZ_KIND) through the strict reader.
+// Fuzz target: one TOML kind (kSlipwayFuzzKind, set per executable by
+// fuzz/CMakeLists.txt) through the strict reader.
 // The property: any bytes give diagnostics or a value, never a crash, an
 // escaping exception, or a diagnostic that is not valid UTF-8 / JSON.
 #include <cstdint>
@@ -12,6 +13,8 @@
 #include "common/toml_reader.h"
 #include "firmware/vm_firmware.h"
 #include "installer/model/profiles.h"
+
+extern const char* const kSlipwayFuzzKind;
 
 using namespace slipway;
 
@@ -42,7 +45,7 @@ void Read(std::string_view kind, const toml::table& t, Diagnostics* d) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   Diagnostics d;
-  if (auto t = ParseTomlText(text, "fuzz.toml", &d)) Read(SLIPWAY_FUZZ_KIND, *t, &d);
+  if (auto t = ParseTomlText(text, "fuzz.toml", &d)) Read(kSlipwayFuzzKind, *t, &d);
   for (const Diagnostic& x : d.items()) {
     std::string line = FormatDiagnostic(x);
     if (SanitizeForDisplay(line, true) != line) std::abort();  // not valid, printable UTF-8
