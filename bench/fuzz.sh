@@ -2,12 +2,12 @@
 # Fuzzing: builds the libFuzzer targets of fuzz/ with clang, ASan and UBSan in
 # build-fuzz/, then runs each for EXECS executions (default 1,000,000), seeded
 # from the bundled profiles, images, firmware catalogue, test fixtures and
-# fuzz/seeds/. Prints, per target: executions, crashes, coverage (libFuzzer's
+# fuzz/seeds/ (FUZZ_SECONDS=N stops each target after N seconds at most). Prints, per target: executions, crashes, coverage (libFuzzer's
 # cov: edges and ft: features) and seconds. Exits 1 when any target crashed;
 # crash inputs are kept in build-fuzz/crashes/<target>/.
 #
 #   bench/fuzz.sh [EXECS]            run every target EXECS times
-#   FUZZ_SECONDS=5 bench/fuzz.sh     run every target for 5 s instead (CI)
+#   FUZZ_SECONDS=5 bench/fuzz.sh     stop each target after 5 s at most (CI)
 #   FUZZ_TARGETS="fuzz_plan" ...     only these targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ for t in $TARGETS; do
   mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
   for f in $(seeds "$t"); do cp -f "$f" "$corpus/seed-$(basename "$f")"; done
   limit=(-runs="$EXECS")
-  [ -n "${FUZZ_SECONDS:-}" ] && limit=(-max_total_time="$FUZZ_SECONDS")
+  [ -n "${FUZZ_SECONDS:-}" ] && limit+=(-max_total_time="$FUZZ_SECONDS")
   max_len=8192
   [ "$t" = fuzz_plan ] && max_len=65536
   start=$(date +%s)
