@@ -3,18 +3,19 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+# Developers and CI build with warnings as errors; a plain `cmake` (users,
+# packagers) does not.
+DEV_CMAKE_ARGS = -DSLIPWAY_WERROR=ON
 
-.PHONY: all build deps test demo asan format format-check clean
+.PHONY: all build deps test demo asan fuzz format format-check clean
 
 all: build
 
 deps:
 	@bash .ci/deps
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
-
-build: $(BUILD)/CMakeCache.txt
+build:
+	cmake -S . -B $(BUILD) $(DEV_CMAKE_ARGS) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: deps
@@ -26,12 +27,16 @@ demo: deps
 	@bash .ci/demo $(BUILD)
 
 asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DSLIPWAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_BUILD) -DSLIPWAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(DEV_CMAKE_ARGS) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
-SOURCES = find common firmware builder installer cli tests bench -name '*.cc' -o -name '*.h'
+# libFuzzer targets, built with clang in build-fuzz/ (EXECS=N per target).
+fuzz: deps
+	bash bench/fuzz.sh $(EXECS)
+
+SOURCES = find common firmware builder installer cli tests bench fuzz -name '*.cc' -o -name '*.h'
 
 format:
 	$(SOURCES) | xargs clang-format -i

@@ -17,6 +17,7 @@
 #include "builder/rootfs.h"
 #include "common/atomic_file.h"
 #include "common/hash.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
 
@@ -174,7 +175,7 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   if (want_qcow2) fs::rename(work + "/disk.qcow2", o.out_dir + "/" + def.name + ".qcow2", ec);
   if (!ec && want_raw) fs::rename(work + "/disk.raw", raw, ec);
   if (ec) return fail(Error::Runtime("cannot move the image into " + o.out_dir + ": " + ec.message()));
-  if (auto s = WriteFileAtomic(o.out_dir + "/" + def.name + ".manifest.json", manifest.dump(2) + "\n"); !s) {
+  if (auto s = WriteFileAtomic(o.out_dir + "/" + def.name + ".manifest.json", DumpJson(manifest, 2) + "\n"); !s) {
     return fail(std::move(s).error());
   }
   fs::remove_all(work, ec);

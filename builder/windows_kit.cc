@@ -13,6 +13,7 @@
 
 #include "common/atomic_file.h"
 #include "common/hash.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 
 namespace slipway::builder {
@@ -278,7 +279,7 @@ Status BuildWindowsKit(const ImageDefinition& def, const std::string& media, con
                         {"media", fs::absolute(media).lexically_normal().string()},
                         {"media_kind", *kind},
                         {"answer_iso", def.name + "-answer.iso"}};
-  return WriteFileAtomic(out_dir + "/" + def.name + ".kit.json", kit.dump(2) + "\n");
+  return WriteFileAtomic(out_dir + "/" + def.name + ".kit.json", DumpJson(kit, 2) + "\n");
 }
 
 }  // namespace slipway::builder

@@ -8,7 +8,10 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "common/json_text.h"
+#include "common/state_lock.h"
 #include "installer/apply/executor.h"
+#include "installer/apply/plan_check.h"
 #include "installer/plan/plan_ops.h"
 
 namespace slipway::cli {
@@ -61,11 +64,14 @@ installer::EventSink Printer(Io io, bool json) {
   bool tty = ::isatty(STDOUT_FILENO) && !json;
   return [io, json, tty](const installer::StepEvent& e) {
     if (json) {
-      io.out << nlohmann::json{{"event", "step"},           {"n", e.n},
-                               {"total", e.total},          {"action", e.action},
-                               {"kind", e.step.kind},       {"name", e.step.name},
-                               {"cluster", e.step.cluster}, {"detail", e.detail}}
-                    .dump()
+      io.out << DumpJson(nlohmann::json{{"event", "step"},
+                                        {"n", e.n},
+                                        {"total", e.total},
+                                        {"action", e.action},
+                                        {"kind", e.step.kind},
+                                        {"name", e.step.name},
+                                        {"cluster", e.step.cluster},
+                                        {"detail", e.detail}})
              << std::endl;
       return;
     }
@@ -99,12 +105,19 @@ int RunApply(std::span<char* const> argv, Io io) {
   if (args->positionals().size() != 1) return UsageError("apply", Error::Input("give one PLAN.json"), kApplyHelp, io);
   auto plan = installer::LoadPlan(args->positionals()[0]);
   if (!plan) return ReportError("apply", plan.error(), io);
-  std::string uri = args->Get("connect", kDefaultUri);
-  auto hv = installer::Hypervisor::Connect(uri);
-  if (!hv) return ReportError("apply", hv.error(), io);
   installer::ApplyOptions o;
   o.state_dir = args->Get("state", "/var/lib/slipway");
   o.storage_root = Absolute(args->Get("storage-root", ""));
+  // Before the lock and the libvirt connection: a bad plan is exit 2 and touches nothing.
+  if (auto st = installer::CheckPlan(*plan, args->positionals()[0], o.storage_root); !st) {
+    return ReportError("apply", st.error(), io);
+  }
+  // Held until apply returns: one writer per state folder.
+  auto lock = StateLock::Acquire(o.state_dir);
+  if (!lock) return ReportError("apply", lock.error(), io);
+  std::string uri = args->Get("connect", kDefaultUri);
+  auto hv = installer::Hypervisor::Connect(uri);
+  if (!hv) return ReportError("apply", hv.error(), io);
   o.images_dir = Absolute(args->Get("images", ""));
   o.domain_type = args->Get("domain-type", "");
   o.yes = args->Has("yes");
@@ -119,11 +132,8 @@ int RunApply(std::span<char* const> argv, Io io) {
   bool json = args->Has("json");
   auto announce = [&](const installer::ApplySummary& s) {
     if (json) {
-      io.out << nlohmann::json{{"event", "plan"},
-                               {"create", s.to_create},
-                               {"change", s.to_change},
-                               {"destroy", s.to_destroy}}
-                    .dump()
+      io.out << DumpJson(nlohmann::json{
+                    {"event", "plan"}, {"create", s.to_create}, {"change", s.to_change}, {"destroy", s.to_destroy}})
              << std::endl;
     } else {
       io.out << "apply to " << uri << ": " << s.to_create << " to create, " << s.to_change << " to change, "
@@ -133,12 +143,11 @@ int RunApply(std::span<char* const> argv, Io io) {
   auto sum = installer::Apply(*plan, **hv, o, Printer(io, json), announce);
   if (!sum) return ReportError("apply", sum.error(), io);
   if (json) {
-    io.out << nlohmann::json{{"event", "done"},
-                             {"created", sum->created},
-                             {"kept", sum->kept},
-                             {"destroyed", sum->destroyed},
-                             {"notes", sum->notes}}
-                  .dump()
+    io.out << DumpJson(nlohmann::json{{"event", "done"},
+                                      {"created", sum->created},
+                                      {"kept", sum->kept},
+                                      {"destroyed", sum->destroyed},
+                                      {"notes", sum->notes}})
            << std::endl;
   } else {
     for (const std::string& n : sum->notes) io.out << "note: " << n << "\n";
@@ -159,11 +168,13 @@ int RunDestroy(std::span<char* const> argv, Io io) {
   if (args->Has("cluster") == args->Has("all")) {
     return UsageError("destroy", Error::Input("give --cluster NAME or --all"), kDestroyHelp, io);
   }
+  installer::DestroyOptions o;
+  o.state_dir = args->Get("state", "/var/lib/slipway");
+  auto lock = StateLock::Acquire(o.state_dir);
+  if (!lock) return ReportError("destroy", lock.error(), io);
   std::string uri = args->Get("connect", kDefaultUri);
   auto hv = installer::Hypervisor::Connect(uri);
   if (!hv) return ReportError("destroy", hv.error(), io);
-  installer::DestroyOptions o;
-  o.state_dir = args->Get("state", "/var/lib/slipway");
   o.storage_root = Absolute(args->Get("storage-root", ""));
   o.cluster = args->Get("cluster", "");
   auto sum = installer::Destroy(**hv, o, Printer(io, args->Has("json")));

@@ -10,6 +10,7 @@
 #include "builder/image_definition.h"
 #include "cli/commands.h"
 #include "common/args.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/plan/catalog.h"
 
@@ -259,7 +260,7 @@ int RunCheck(std::span<char* const> argv, Io io) {
     }
     j["diagnostics"] = nlohmann::json::array();
     for (const Diagnostic& d : report.diags.items()) j["diagnostics"].push_back(DiagnosticToJson(d));
-    io.out << j.dump(2) << "\n";
+    io.out << DumpJson(j, 2) << "\n";
   } else {
     PrintText(report, io.out, io.err);
   }

@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/atomic_file.h"
+#include "common/input_file.h"
+#include "common/json_text.h"
 #include "installer/plan/catalog.h"
 #include "installer/service/answer.h"
 
@@ -52,7 +54,7 @@ int Check(const Args& args, Io io) {
   if (args.Has("json")) {
     nlohmann::json j = {{"ok", !report.diags.HasErrors()}, {"diagnostics", nlohmann::json::array()}};
     for (const Diagnostic& d : report.diags.items()) j["diagnostics"].push_back(DiagnosticToJson(d));
-    io.out << j.dump(2) << "\n";
+    io.out << DumpJson(j, 2) << "\n";
   } else {
     for (const Diagnostic& d : report.diags.items()) io.err << RenderDiagnostic(d) << "\n";
     io.out << file << ": "
@@ -79,7 +81,7 @@ int Report(const Args& args, Io io) {
   nlohmann::json rows = nlohmann::json::array();
   size_t failed = 0;
   for (const std::string& f : files) {
-    auto text = ReadFile(f);
+    auto text = ReadInputFile(f, kMaxJsonBytes);
     nlohmann::json r;
     try {
       if (!text) throw std::runtime_error(text.error().ToString());
@@ -99,7 +101,7 @@ int Report(const Args& args, Io io) {
                     {"vms", r.contains("plan") ? r["plan"].value("vms", 0) : 0}});
   }
   if (args.Has("json")) {
-    io.out << nlohmann::json{{"hosts", rows}, {"done", rows.size() - failed}, {"failed", failed}}.dump(2) << "\n";
+    io.out << DumpJson(nlohmann::json{{"hosts", rows}, {"done", rows.size() - failed}, {"failed", failed}}, 2) << "\n";
   } else {
     io.out << "HOST                 PROFILE      RESULT   VMS  WHY\n";
     for (const auto& r : rows) {

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/args.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/detect/detect.h"
 
@@ -131,7 +132,7 @@ int RunDetect(std::span<char* const> argv, Io io) {
   auto host = LoadHost(*args);
   if (!host) return ReportError("detect", host.error(), io);
   if (args->Has("json")) {
-    io.out << nlohmann::json(host->report).dump(2) << "\n";
+    io.out << DumpJson(nlohmann::json(host->report), 2) << "\n";
   } else {
     PrintReport(host->report, io.out);
   }

@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
+#include "common/strings.h"
 #include "installer/detect/detect.h"
 
 namespace slipway::cli {
@@ -21,7 +23,7 @@ namespace {
 
 Result<Host> ReadReport(const std::string& file) {
   Host host;
-  auto text = ReadFile(file);
+  auto text = ReadInputFile(file, kMaxJsonBytes);
   if (!text) return std::move(text).error();
   try {
     host.report = nlohmann::json::parse(*text).get<installer::HardwareReport>();
@@ -87,12 +89,12 @@ Result<std::vector<Host>> LoadHosts(const Args& args) {
 }
 
 int ReportError(std::string_view command, const Error& e, Io io) {
-  io.err << "slipway " << command << ": error: " << e.ToString() << "\n";
+  io.err << "slipway " << command << ": error: " << SanitizeForDisplay(e.ToString(), true) << "\n";
   return static_cast<int>(e.code());
 }
 
 int UsageError(std::string_view command, const Error& e, std::string_view help, Io io) {
-  io.err << "slipway " << command << ": error: " << e.ToString() << "\n\n" << help;
+  io.err << "slipway " << command << ": error: " << SanitizeForDisplay(e.ToString(), true) << "\n\n" << help;
   return 2;
 }
 

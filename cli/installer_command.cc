@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/args.h"
+#include "common/state_lock.h"
 #include "common/strings.h"
 #include "installer/detect/match.h"
 #include "installer/service/dbus_service.h"
@@ -88,6 +89,11 @@ int RunInstaller(std::span<char* const> argv, Io io) {
     }
     o.ready_timeout_s = static_cast<int>(t);
   }
+
+  // One writer per state folder: a second installer (or an apply) on the
+  // same folder is refused before it reads or writes anything.
+  auto lock = StateLock::Acquire(o.state_dir);
+  if (!lock) return ReportError("installer", lock.error(), io);
 
   sd_notify(0, "READY=1");
   installer::InstallSink sink;

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/detect/match.h"
 #include "installer/plan/catalog.h"
@@ -107,7 +108,7 @@ int RunMatch(std::span<char* const> argv, Io io) {
           {{"name", m.profile->name}, {"file", m.profile->file}, {"fits", m.fits}, {"rules", rules}});
     }
     j["best"] = any ? matches[0].profile->name : "";
-    io.out << j.dump(2) << "\n";
+    io.out << DumpJson(j, 2) << "\n";
   } else {
     io.out << "Host: " << HostLine(*host) << "\n";
     for (const auto& m : matches) {
@@ -185,9 +186,13 @@ int RunPreflight(std::span<char* const> argv, Io io) {
   if (args->Has("json")) {
     nlohmann::json checks = nlohmann::json::array();
     for (const RuleResult& r : rules) checks.push_back(RuleJson(r));
-    io.out << nlohmann::json{{"host", host->origin}, {"profile", name},    {"checks", checks},
-                             {"failed", failed},     {"skipped", skipped}, {"suggestion", suggestion}}
-                  .dump(2)
+    io.out << DumpJson(nlohmann::json{{"host", host->origin},
+                                      {"profile", name},
+                                      {"checks", checks},
+                                      {"failed", failed},
+                                      {"skipped", skipped},
+                                      {"suggestion", suggestion}},
+                       2)
            << "\n";
   } else {
     io.out << "Preflight for profile '" << name << "' (" << profile->file << ") on " << HostLine(*host) << "\n";

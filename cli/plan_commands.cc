@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/atomic_file.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/plan/catalog.h"
 #include "installer/plan/plan_ops.h"
@@ -109,7 +110,7 @@ int RunPlanDiff(std::span<char* const> argv, Io io) {
   if (args->Has("json")) {
     nlohmann::json changes = nlohmann::json::array();
     for (const auto& c : d.change) changes.push_back({{"id", c.id}, {"fields", c.fields}});
-    io.out << nlohmann::json{{"add", d.add}, {"remove", d.remove}, {"change", changes}}.dump(2) << "\n";
+    io.out << DumpJson(nlohmann::json{{"add", d.add}, {"remove", d.remove}, {"change", changes}}, 2) << "\n";
     return 0;
   }
   for (const auto& id : d.add) io.out << "+ " << id << "\n";
@@ -179,7 +180,7 @@ int RunPlan(std::span<char* const> argv, Io io) {
   in.firmware = &*catalog->firmware;
   auto plan = installer::MakePlan(in);
   if (!plan) return ReportError("plan", plan.error(), io);
-  std::string json = nlohmann::json(*plan).dump(2) + "\n";
+  std::string json = DumpJson(nlohmann::json(*plan), 2) + "\n";
   if (args->Has("out")) {
     if (auto st = WriteFileAtomic(args->Get("out"), json, 0644); !st) return ReportError("plan", st.error(), io);
   }

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "common/json_text.h"
 
 namespace slipway::cli {
 
@@ -83,12 +84,11 @@ int RunStatus(std::span<char* const> argv, Io io) {
     if (line != last) {
       last = line;
       if (args->Has("json")) {
-        io.out << nlohmann::json{{"phase", s->phase},
-                                 {"progress", s->progress},
-                                 {"step", s->step},
-                                 {"profile", s->profile},
-                                 {"host_id", s->host}}
-                      .dump()
+        io.out << DumpJson(nlohmann::json{{"phase", s->phase},
+                                          {"progress", s->progress},
+                                          {"step", s->step},
+                                          {"profile", s->profile},
+                                          {"host_id", s->host}})
                << std::endl;
       } else {
         std::string bar =

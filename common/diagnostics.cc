@@ -5,6 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace slipway {
 
 void Diagnostics::Error(SourcePos pos, std::string message) {
@@ -38,17 +40,24 @@ void Diagnostics::Append(const Diagnostics& other) {
 }
 
 std::string FormatDiagnostic(const Diagnostic& d) {
+  // Appended piece by piece: `":" + std::to_string(n)` trips GCC 12's
+  // -Wrestrict false positive at -O3 (GCC bug 105329), which -Werror turns
+  // into a failed Release build.
   std::string out;
   if (!d.pos.file.empty()) {
-    out += d.pos.file;
+    out += SanitizeForDisplay(d.pos.file);
     if (d.pos.line > 0) {
-      out += ":" + std::to_string(d.pos.line);
-      if (d.pos.column > 0) out += ":" + std::to_string(d.pos.column);
+      out += ':';
+      out += std::to_string(d.pos.line);
+      if (d.pos.column > 0) {
+        out += ':';
+        out += std::to_string(d.pos.column);
+      }
     }
     out += ": ";
   }
   out += d.severity == Severity::kError ? "error: " : "warning: ";
-  out += d.message;
+  out += SanitizeForDisplay(d.message);
   return out;
 }
 
@@ -71,7 +80,9 @@ std::string RenderDiagnostic(const Diagnostic& d) {
   std::string line;
   if (d.pos.line > 0 && ReadLine(d.pos.file, d.pos.line, &line)) {
     std::replace(line.begin(), line.end(), '\t', ' ');
-    out += "\n    " + line + "\n    ";
+    out += "\n    ";
+    out += SanitizeForDisplay(line);
+    out += "\n    ";
     if (d.pos.column > 0) out += std::string(d.pos.column - 1, ' ');
     out += "^";
   }
@@ -79,11 +90,13 @@ std::string RenderDiagnostic(const Diagnostic& d) {
 }
 
 nlohmann::json DiagnosticToJson(const Diagnostic& d) {
-  return nlohmann::json{{"file", d.pos.file},
+  // Sanitised, so that a byte of a broken UTF-8 sequence in a message can
+  // never make the JSON output invalid.
+  return nlohmann::json{{"file", SanitizeForDisplay(d.pos.file)},
                         {"line", d.pos.line},
                         {"column", d.pos.column},
                         {"severity", d.severity == Severity::kError ? "error" : "warning"},
-                        {"message", d.message}};
+                        {"message", SanitizeForDisplay(d.message)}};
 }
 
 }  // namespace slipway

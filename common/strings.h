@@ -36,6 +36,17 @@ bool StartsWith(std::string_view s, std::string_view prefix);
 /// "1.5 GiB", "512 MiB", "12 B": binary units, one decimal when useful.
 std::string FormatBytes(uint64_t bytes);
 
+/// `s` made safe to print: valid UTF-8 (non-ASCII included) is kept, every
+/// byte that is not part of a valid UTF-8 sequence and every control
+/// character becomes a `\xNN` escape (`\n`, `\t`, `\r` for those three).
+/// The result is always valid UTF-8. With `keep_newlines`, '\n' stays as is
+/// (for multi-line messages).
+std::string SanitizeForDisplay(std::string_view s, bool keep_newlines = false);
+
+/// Length of the valid UTF-8 sequence at the start of `s` (1-4), or 0 when
+/// the first bytes are not one (overlong, surrogate, truncated, > U+10FFFF).
+size_t Utf8SequenceLength(std::string_view s);
+
 /// "'a', 'b' or 'c'".
 std::string QuoteList(const std::vector<std::string>& items, std::string_view last_sep = " or ");
 

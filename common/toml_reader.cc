@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/input_file.h"
 #include "common/strings.h"
 
 namespace slipway {
@@ -23,7 +24,80 @@ std::string FormatNumber(double v) {
 
 }  // namespace
 
+std::optional<SourcePos> TomlNestingProblem(std::string_view text, const std::string& display_path,
+                                            std::string* message) {
+  // A small lexer that knows only what it must: strings (4 kinds, so that a
+  // bracket or dot inside one is not counted), comments, brackets, braces and
+  // dots. Depth counts open [ and {; the dotted-key count restarts at every
+  // token that cannot be inside a key.
+  uint32_t line = 1, column = 0;
+  size_t depth = 0, dots = 0;
+  size_t i = 0;
+  auto too_deep = [&](const std::string& what) {
+    *message = "TOML nesting deeper than " + std::to_string(kMaxTomlDepth) + " levels (" + what +
+               "); Slipway's files never nest this deep, so this file is not one of them";
+    return SourcePos{display_path, line, column};
+  };
+  auto advance = [&](char c) {
+    if (c == '\n') {
+      ++line;
+      column = 0;
+    } else {
+      ++column;
+    }
+  };
+  while (i < text.size()) {
+    char c = text[i];
+    advance(c);
+    if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      bool triple = text.substr(i, 3) == std::string(3, c);
+      std::string_view close = triple ? std::string_view(text.substr(i, 3)) : std::string_view(&text[i], 1);
+      i += triple ? 3 : 1;
+      while (i < text.size()) {
+        if (c == '"' && text[i] == '\\' && i + 1 < text.size()) {
+          advance(text[i]);
+          advance(text[i + 1]);
+          i += 2;
+          continue;
+        }
+        if (text.substr(i, close.size()) == close) break;
+        if (!triple && text[i] == '\n') break;  // a syntax error toml++ reports
+        advance(text[i]);
+        ++i;
+      }
+      i += close.size();
+      continue;
+    }
+    if (c == '[' || c == '{') {
+      if (++depth > kMaxTomlDepth) return too_deep("arrays, inline tables or table headers");
+      dots = 0;
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+      dots = 0;
+    } else if (c == '.') {
+      if (++dots >= kMaxTomlDepth)
+        return too_deep("a dotted key with more than " + std::to_string(kMaxTomlDepth) + " parts");
+    } else if (c == '\n' || c == '=' || c == ',') {
+      dots = 0;
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
 std::optional<toml::table> ParseTomlText(std::string_view text, const std::string& display_path, Diagnostics* diags) {
+  // toml++ recurses once per level of nesting and has no limit on dotted
+  // keys, so a hostile file could overflow the stack: refuse it first.
+  std::string message;
+  if (auto pos = TomlNestingProblem(text, display_path, &message)) {
+    diags->Error(*pos, message);
+    return std::nullopt;
+  }
   try {
     return toml::parse(text, std::string_view(display_path));
   } catch (const toml::parse_error& e) {
@@ -34,14 +108,12 @@ std::optional<toml::table> ParseTomlText(std::string_view text, const std::strin
 }
 
 std::optional<toml::table> LoadTomlFile(const std::string& path, Diagnostics* diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags->Error({path, 0, 0}, std::string("cannot open: ") + std::strerror(errno));
+  auto text = ReadInputFile(path, kMaxTomlBytes);
+  if (!text) {
+    diags->Error({path, 0, 0}, text.error().message());
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ParseTomlText(ss.str(), path, diags);
+  return ParseTomlText(*text, path, diags);
 }
 
 SourcePos PosOf(const toml::node& node, const std::string& file) {

@@ -20,6 +20,14 @@ namespace slipway {
 /// unreadable file becomes a diagnostic naming the OS reason.
 std::optional<toml::table> LoadTomlFile(const std::string& path, Diagnostics* diags);
 
+/// How deep TOML may nest (arrays, inline tables, table headers, dotted-key
+/// parts); checked before toml++ sees the text.
+inline constexpr size_t kMaxTomlDepth = 32;
+
+/// The place and a message when `text` nests deeper than kMaxTomlDepth.
+std::optional<SourcePos> TomlNestingProblem(std::string_view text, const std::string& display_path,
+                                            std::string* message);
+
 /// Parses TOML text as if it came from `display_path` (for tests).
 std::optional<toml::table> ParseTomlText(std::string_view text, const std::string& display_path, Diagnostics* diags);
 

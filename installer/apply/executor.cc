@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "firmware/domain_firmware.h"
 #include "installer/apply/journal.h"
+#include "installer/apply/plan_check.h"
 #include "installer/apply/secrets.h"
 #include "installer/apply/seed_iso.h"
 
@@ -196,8 +197,20 @@ class Executor {
     if (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") {
       ObjectState st = hv_.Volume(s.pool, s.name);
       if (!st.exists) return Status2::kMissing;
-      // Begun but never finished (crash during create or upload): ours to redo.
-      if (journal == "begin") return Status2::kIncomplete;
+      // Begun but never finished (crash during create or upload): ours to
+      // redo, unless something uses it. A journal cut back to this "begin"
+      // (lost records) must not cost a running VM its disk.
+      if (journal == "begin") {
+        std::string user = VolumeUser(s.pool, s.name);
+        if (!user.empty()) {
+          return Drift(why, s.kind + " volume " + s.pool + "/" + s.name + " is used by " + user +
+                                ", but the journal says its creation never finished (lost journal records?); "
+                                "Slipway leaves it alone. Check it, then record it with 'slipway apply' after "
+                                "moving " +
+                                journal_.path() + " aside, or remove the volume");
+        }
+        return Status2::kIncomplete;
+      }
       if (s.kind == "volume") {
         uint64_t want = DiskOf(s).size_bytes;
         std::string cap = Field(st.xml, "<capacity unit='bytes'>", "</capacity>");
@@ -235,6 +248,12 @@ class Executor {
       ObjectState d = hv_.Domain(s.name);
       if (d.exists && UuidOf(d.xml) == NameUuid(s.plan_id)) r = hv_.DeleteDomain(s.name);
     } else if (s.kind == "volume" || s.kind == "seed" || s.kind == "base" || s.kind == "answer") {
+      // Domains and overlays go first, so by now nothing of ours uses it;
+      // anything that still does is not Slipway's to break.
+      if (std::string user = VolumeUser(s.pool, s.name); !user.empty()) {
+        return Error::Runtime(s.kind + " volume " + s.pool + "/" + s.name + " is still used by " + user +
+                              "; Slipway does not delete a volume in use. Remove that user first, then run again");
+      }
       r = hv_.DeleteVolume(s.pool, s.name);
     } else if (s.kind == "network") {
       ObjectState n = hv_.Network(s.name);
@@ -253,6 +272,34 @@ class Executor {
     return Status2::kDrift;
   }
   std::string Root() const { return o_.storage_root == "/" ? "" : o_.storage_root; }
+
+  // Who uses the volume pool/name: "domain X" when a defined domain's XML
+  // holds its path, "volume P/V" when an overlay has it as backing store
+  // (base volumes), "" when nothing does.
+  std::string VolumeUser(const std::string& pool, const std::string& name) {
+    std::string path = hv_.VolumePath(pool, name);
+    if (path.empty()) return "";
+    auto quoted = [&](const std::string& xml) {
+      return xml.find("'" + path + "'") != std::string::npos || xml.find(">" + path + "<") != std::string::npos;
+    };
+    Inventory inv = hv_.List();
+    for (const std::string& d : inv.domains) {
+      if (quoted(hv_.Domain(d).xml)) return "domain " + d;
+    }
+    // Only a base volume is a backing store; skip the scan for the others.
+    bool base = true;
+    for (const char* suffix : {"-os.qcow2", "-data.qcow2", "-seed.iso", "-answer.iso"}) {
+      if (name.ends_with(suffix)) base = false;
+    }
+    for (const std::string& pv : base ? inv.volumes : std::vector<std::string>{}) {
+      size_t slash = pv.find('/');
+      if (slash == std::string::npos || pv == pool + "/" + name) continue;
+      std::string xml = hv_.Volume(pv.substr(0, slash), pv.substr(slash + 1)).xml;
+      size_t backing = xml.find("<backingStore>");
+      if (backing != std::string::npos && quoted(xml.substr(backing))) return "volume " + pv;
+    }
+    return "";
+  }
 
   const PlanDisk& DiskOf(const Step& s) const {
     for (const PlanVm& vm : plan_.vms) {
@@ -529,6 +576,8 @@ std::string DomainXml(const PlanVm& vm, const Plan& plan, const std::string& dom
 
 Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions& options, const EventSink& sink,
                            const std::function<void(const ApplySummary& before)>& announce) {
+  // Before the journal, secrets or libvirt: a plan that breaks a rule creates nothing.
+  if (auto st = CheckPlan(plan, "the plan", options.storage_root); !st) return std::move(st).error();
   auto journal = Journal::Open(options.state_dir);
   if (!journal) return std::move(journal).error();
   auto secrets = SecretStore::Open(options.state_dir + "/secrets");

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 
 namespace slipway::installer {
@@ -20,7 +22,7 @@ Result<Journal> Journal::Open(const std::string& state_dir) {
   std::string path = state_dir + "/journal.jsonl";
   std::string text;
   if (::access(path.c_str(), F_OK) == 0) {
-    auto r = ReadFile(path);
+    auto r = ReadInputFile(path, kMaxJsonBytes);
     if (!r) return std::move(r).error();
     text = std::move(*r);
   }
@@ -33,14 +35,16 @@ Result<Journal> Journal::Open(const std::string& state_dir) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return Error::Errno("cannot open journal", path, errno);
   Journal j(path, fd);
+  size_t line_no = 0;
   for (const std::string& line : Split(std::string_view(text).substr(0, keep), '\n')) {
+    ++line_no;
     if (line.empty()) continue;
     try {
       auto rec = nlohmann::json::parse(line);
       j.last_[rec.at("step").get<std::string>()] = rec.at("state").get<std::string>();
       j.seq_ = std::max(j.seq_, rec.at("seq").get<size_t>());
     } catch (const nlohmann::json::exception& e) {
-      return Error::Runtime("journal " + path + " has a corrupt line: " + e.what() +
+      return Error::Runtime(path + ":" + std::to_string(line_no) + ": corrupt journal record: " + e.what() +
                             "; move it aside to start a fresh journal (libvirt state is re-read anyway)");
     }
   }
@@ -65,7 +69,7 @@ Journal::~Journal() {
 Status Journal::Record(const std::string& step, const std::string& state, const std::string& detail) {
   nlohmann::json rec = {{"seq", ++seq_}, {"step", step}, {"state", state}};
   if (!detail.empty()) rec["detail"] = detail;
-  std::string line = rec.dump() + "\n";
+  std::string line = DumpJson(rec) + "\n";
   if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     return Error::Errno("cannot append to journal", path_, errno);
   }

@@ -10,10 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include "common/atomic_file.h"
 #include "common/hash.h"
+#include "common/strings.h"
 
 namespace slipway::installer {
 
@@ -47,10 +50,39 @@ std::string BioText(BIO* bio) {
 
 }  // namespace
 
-Result<SecretStore> SecretStore::Open(const std::string& dir) {
+namespace {
+
+constexpr const char* kTempPrefix = ".tmp-";
+const std::vector<std::string> kCaFiles = {"ca-key", "ca-cert", "ca-cert-hash"};
+
+// Secret names come from plans: keep them to one plain file name.
+Status CheckName(const std::string& name) {
+  bool ok = !name.empty() && name.front() != '.' && name.find("..") == std::string::npos &&
+            std::count(name.begin(), name.end(), '/') <= 1 && name.back() != '/' &&
+            name.find("/.") == std::string::npos;
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                c == '.' || c == '/');
+  }
+  if (!ok) return Error::Input("secret name '" + name + "' is not KIND/NAME of letters, digits, '-', '_' and '.'");
+  return Ok();
+}
+
+}  // namespace
+
+Result<SecretStore> SecretStore::Open(const std::string& dir, FileOps* ops) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Error::Errno("cannot create", dir, errno);
   ::chmod(dir.c_str(), 0700);
-  return SecretStore(dir);
+  // A temp set folder (or file) is what a crash before its rename leaves:
+  // never in place, never read, so removing it loses nothing.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (StartsWith(name, kTempPrefix) || name.find(".tmp.") != std::string::npos) {
+      if (auto st = ops->RemoveAll(e.path().string()); !st) return std::move(st).error();
+    }
+  }
+  return SecretStore(dir, ops);
 }
 
 std::string SecretStore::PathOf(const std::string& name) const {
@@ -62,9 +94,57 @@ std::string SecretStore::PathOf(const std::string& name) const {
 }
 
 Status SecretStore::Put(const std::string& name, const std::string& value) {
-  if (auto st = WriteFileAtomic(PathOf(name), value, 0600); !st) return st;
+  if (auto st = CheckName(name); !st) return st;
+  if (auto st = WriteFileDurably(*ops_, PathOf(name), value, 0600); !st) return st;
   cache_[name] = value;
   return Ok();
+}
+
+Status SecretStore::WriteSet(const std::string& set, const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string tmp = dir_ + "/" + kTempPrefix + set + "." + std::to_string(::getpid());
+  std::string final_dir = dir_ + "/" + set;
+  Status st = ops_->RemoveAll(tmp);
+  if (st) st = ops_->MakeDir(tmp, 0700);
+  for (const auto& [file, content] : files) {
+    if (st) st = ops_->WriteFile(tmp + "/" + file, content, 0600);
+    if (st) st = ops_->Fsync(tmp + "/" + file);
+  }
+  if (st) st = ops_->Fsync(tmp);
+  if (st) st = ops_->Rename(tmp, final_dir);
+  if (!st) {
+    (void)ops_->RemoveAll(tmp);
+    return std::move(st).error().Context("writing secret set " + final_dir + " (nothing was put in place)");
+  }
+  // In place now: a failed fsync of the parent is reported, and the rerun
+  // finds and keeps this set.
+  return ops_->Fsync(dir_);
+}
+
+Result<bool> SecretStore::LoadCa(const std::string& cluster) {
+  std::string set_dir = dir_ + "/ca_" + cluster;
+  std::vector<std::string> paths;
+  bool is_set = std::filesystem::is_directory(set_dir);
+  for (const std::string& f : kCaFiles) paths.push_back(is_set ? set_dir + "/" + f : PathOf(f + "/" + cluster));
+  // Before secret sets, the three were loose files; a complete legacy trio
+  // is read as it is.
+  size_t present = 0;
+  for (const std::string& p : paths) present += ::access(p.c_str(), F_OK) == 0;
+  if (present == 0 && !is_set) return false;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (::access(paths[i].c_str(), F_OK) != 0) {
+      return Error::Runtime(
+          "the CA of cluster '" + cluster + "' is only partly present: " + paths[i] +
+          " is missing. Slipway never writes part of a set, so it was removed or lost. Restore it from a backup of " +
+          (is_set ? set_dir : dir_) +
+          "; only if the cluster was never created, remove the remaining CA files and run again to make a new CA");
+    }
+  }
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto v = ReadFile(paths[i]);
+    if (!v) return std::move(v).error();
+    cache_[kCaFiles[i] + "/" + cluster] = std::move(*v);
+  }
+  return true;
 }
 
 // A CA per cluster: EC P-256 key, self-signed, 10 years. kubeadm uses an
@@ -103,15 +183,29 @@ Status SecretStore::MakeCa(const std::string& cluster) {
   int len = i2d_PUBKEY(key, &der);
   std::string spki(reinterpret_cast<char*>(der), static_cast<size_t>(len));
   OPENSSL_free(der);
-  // The key is written first: a crash in between leaves no certificate
-  // without its key, and the next run regenerates all three.
-  if (auto st = Put("ca-key/" + cluster, BioText(key_bio.get())); !st) return st;
-  if (auto st = Put("ca-cert/" + cluster, BioText(cert_bio.get())); !st) return st;
-  return Put("ca-cert-hash/" + cluster, "sha256:" + Sha256Hex(spki));
+  // The three are written as one set: never a certificate without its key,
+  // never a hash of a CA that is not on disk.
+  std::vector<std::pair<std::string, std::string>> files = {{"ca-key", BioText(key_bio.get())},
+                                                            {"ca-cert", BioText(cert_bio.get())},
+                                                            {"ca-cert-hash", "sha256:" + Sha256Hex(spki)}};
+  if (auto st = WriteSet("ca_" + cluster, files); !st) return st;
+  for (auto& [file, content] : files) cache_[file + "/" + cluster] = std::move(content);
+  return Ok();
 }
 
 Result<std::string> SecretStore::Get(const std::string& name) {
   if (auto it = cache_.find(name); it != cache_.end()) return it->second;
+  if (auto st = CheckName(name); !st) return std::move(st).error();
+  std::string kind = name.substr(0, name.find('/'));
+  std::string owner = name.find('/') == std::string::npos ? "" : name.substr(name.find('/') + 1);
+  if (kind == "ca-cert" || kind == "ca-key" || kind == "ca-cert-hash") {
+    auto loaded = LoadCa(owner);
+    if (!loaded) return std::move(loaded).error();
+    if (!*loaded) {
+      if (auto st = MakeCa(owner); !st) return std::move(st).error();
+    }
+    return cache_.at(name);
+  }
   std::string path = PathOf(name);
   if (::access(path.c_str(), F_OK) == 0) {
     auto v = ReadFile(path);
@@ -119,8 +213,6 @@ Result<std::string> SecretStore::Get(const std::string& name) {
     cache_[name] = *v;
     return *v;
   }
-  std::string kind = name.substr(0, name.find('/'));
-  std::string owner = name.find('/') == std::string::npos ? "" : name.substr(name.find('/') + 1);
   const std::string lower = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string value;
   if (kind == "bootstrap-token") {
@@ -130,9 +222,6 @@ Result<std::string> SecretStore::Get(const std::string& name) {
     value = HexEncode(reinterpret_cast<const uint8_t*>(b.data()), b.size());
   } else if (kind == "encryption-key") {
     value = Base64(RandomBytes(32));
-  } else if (kind == "ca-cert" || kind == "ca-key" || kind == "ca-cert-hash") {
-    if (auto st = MakeCa(owner); !st) return std::move(st).error();
-    return cache_.at(name);
   } else if (kind == "password") {
     value = RandomFrom(lower + "ABCDEFGHIJKLMNOPQRSTUVWXYZ!#%+-=", 24);
   } else if (kind == "ssh-authorized-keys") {

@@ -14,18 +14,6 @@ int64_t ClusterProfile::TotalVms() const {
 
 namespace {
 
-bool IsVersion(std::string_view v) {
-  auto parts = Split(v, '.');
-  if (parts.size() != 3) return false;
-  for (const std::string& p : parts) {
-    if (p.empty() || p.size() > 4) return false;
-    for (char c : p) {
-      if (c < '0' || c > '9') return false;
-    }
-  }
-  return true;
-}
-
 template <typename T, typename Parse>
 std::optional<T> ReadNet(TableReader& r, std::string_view key, Need need, Parse parse) {
   auto s = r.String(key, need);
@@ -96,6 +84,8 @@ void ReadNodePools(TableReader& top, ClusterProfile* c, Diagnostics* diags) {
       for (const auto& [k, v] : *labels) {
         std::string problem = LabelKeyProblem(k);
         if (!problem.empty()) r.ErrorAt("labels", "label key '" + k + "' " + problem);
+        std::string value_problem = LabelValueProblem(v);
+        if (!value_problem.empty()) r.ErrorAt("labels", "label '" + k + "' value '" + v + "' " + value_problem);
       }
       p.labels = *labels;
     }
@@ -186,6 +176,22 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
   if (pool && gateway && pool->Contains(*gateway)) {
     r.ErrorAt("node_ip_pool", "'node_ip_pool' " + pool->ToString() + " contains the gateway " + gateway->ToString());
   }
+  // The network and broadcast addresses of a subnet belong to no machine.
+  if (node_cidr && node_cidr->prefix <= 30) {
+    IpRange all = node_cidr->Range();
+    auto reserved = [&](Ipv4 ip) { return ip == all.first || ip == all.last; };
+    if (gateway && reserved(*gateway)) {
+      r.ErrorAt("gateway", "'gateway' " + gateway->ToString() + " is the network or broadcast address of 'node_cidr' " +
+                               node_cidr->ToString());
+    }
+    if (pool && (pool->Contains(all.first) || pool->Contains(all.last))) {
+      r.ErrorAt("node_ip_pool", "'node_ip_pool' " + pool->ToString() +
+                                    " includes the network or broadcast address of 'node_cidr' " +
+                                    node_cidr->ToString() + "; keep it within " + Ipv4{all.first.value + 1}.ToString() +
+                                    "-" + Ipv4{all.last.value - 1}.ToString());
+    }
+  }
+  if (gateway) c->positions["network.gateway"] = r.ValuePos("gateway");
   r.Finish();
 }
 
@@ -219,6 +225,28 @@ void CrossCheck(ClusterProfile* c, Diagnostics* diags) {
         c->positions["load_balancer.vip_pool"],
         "'vip_pool' " + c->vip_pool.ToString() + " overlaps [network] node_ip_pool " + n.node_ip_pool.ToString());
   }
+  // Windows VMs are named CLUSTER-POOL-N, and that name is the computer name.
+  for (const NodePool& p : c->node_pools) {
+    if (p.os != "windows" || c->name.empty() || p.name.empty() || p.count < 1) continue;
+    std::string longest = c->name + "-" + p.name + "-" + std::to_string(p.count);
+    if (longest.size() > kMaxWindowsComputerName) {
+      diags->Error(p.pos, "Windows VM name '" + longest + "' is " + std::to_string(longest.size()) +
+                              " characters; Windows computer names allow " + std::to_string(kMaxWindowsComputerName) +
+                              ". Shorten cluster '" + c->name + "' or pool '" + p.name + "'");
+    }
+  }
+  if (vip && cidr && n.node_cidr.prefix <= 30) {
+    IpRange all = n.node_cidr.Range();
+    if (c->vip_pool.Contains(all.first) || c->vip_pool.Contains(all.last)) {
+      diags->Error(c->positions["load_balancer.vip_pool"], "'vip_pool' " + c->vip_pool.ToString() +
+                                                               " includes the network or broadcast address of " +
+                                                               n.node_cidr.ToString());
+    }
+  }
+  if (vip && c->positions.count("network.gateway") && c->vip_pool.Contains(n.gateway)) {
+    diags->Error(c->positions["load_balancer.vip_pool"],
+                 "'vip_pool' " + c->vip_pool.ToString() + " contains the gateway " + n.gateway.ToString());
+  }
   int64_t needed = c->TotalVms();
   if (pool && static_cast<int64_t>(n.node_ip_pool.Size()) < needed) {
     diags->Error(c->positions["network.node_ip_pool"],
@@ -238,11 +266,11 @@ std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const 
   top.Allow("kind");
   c.name = ReadDnsName(top, "name", Need::kRequired).value_or("");
   if (auto v = top.String("kubernetes_version", Need::kRequired)) {
-    if (!IsVersion(*v)) {
-      std::string hint =
-          (!v->empty() && (*v)[0] == 'v' && IsVersion(v->substr(1))) ? " (write '" + v->substr(1) + "')" : "";
-      top.ErrorAt("kubernetes_version",
-                  "'kubernetes_version' '" + *v + "' is not MAJOR.MINOR.PATCH like 1.28.5" + hint);
+    if (std::string problem = SemverProblem(*v); !problem.empty()) {
+      std::string hint = (!v->empty() && (*v)[0] == 'v' && SemverProblem(v->substr(1)).empty())
+                             ? " (write '" + v->substr(1) + "')"
+                             : "";
+      top.ErrorAt("kubernetes_version", "'kubernetes_version' '" + *v + "' " + problem + hint);
     } else {
       c.kubernetes_version = *v;
     }

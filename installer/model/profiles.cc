@@ -52,6 +52,19 @@ std::string LabelKeyProblem(std::string_view key) {
   return "";
 }
 
+std::string LabelValueProblem(std::string_view value) {
+  if (value.empty()) return "";  // an empty value is allowed
+  if (value.size() > 63) return "is " + std::to_string(value.size()) + " characters long; at most 63 are allowed";
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  for (char c : value) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') {
+      return std::string("contains '") + c + "'; only letters, digits, '-', '_' and '.' are allowed";
+    }
+  }
+  if (!alnum(value.front()) || !alnum(value.back())) return "must start and end with a letter or digit";
+  return "";
+}
+
 std::string TaintProblem(std::string_view taint) {
   size_t colon = taint.rfind(':');
   if (colon == std::string_view::npos) return "has no effect (expected key=value:NoSchedule)";
@@ -60,9 +73,40 @@ std::string TaintProblem(std::string_view taint) {
     return "has effect '" + std::string(effect) + "'; it must be 'NoSchedule', 'PreferNoSchedule' or 'NoExecute'";
   }
   std::string_view kv = taint.substr(0, colon);
-  std::string_view key = kv.substr(0, kv.find('='));
+  size_t eq = kv.find('=');
+  std::string_view key = kv.substr(0, eq);
   std::string key_problem = LabelKeyProblem(key);
   if (!key_problem.empty()) return "key '" + std::string(key) + "' " + key_problem;
+  if (eq != std::string_view::npos) {
+    std::string_view value = kv.substr(eq + 1);
+    std::string value_problem = LabelValueProblem(value);
+    if (!value_problem.empty()) return "value '" + std::string(value) + "' " + value_problem;
+  }
+  return "";
+}
+
+std::string SemverProblem(std::string_view v) {
+  const std::string expected = "is not a semantic version MAJOR.MINOR.PATCH like 1.28.5";
+  std::string_view core = v.substr(0, v.find('-'));
+  auto parts = Split(core, '.');
+  if (parts.size() != 3) return expected;
+  for (const std::string& p : parts) {
+    if (p.empty() || p.size() > 4) return expected;
+    for (char c : p) {
+      if (c < '0' || c > '9') return expected;
+    }
+    if (p.size() > 1 && p[0] == '0') return expected + " (no leading zeros)";
+  }
+  if (core.size() < v.size()) {
+    // A pre-release: dot-separated identifiers of [0-9A-Za-z-] (semver 2.0.0 item 9).
+    for (const std::string& id : Split(v.substr(core.size() + 1), '.')) {
+      if (id.empty()) return expected + " (empty pre-release part)";
+      for (char c : id) {
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+        if (!ok) return expected;
+      }
+    }
+  }
   return "";
 }
 

@@ -152,4 +152,15 @@ std::string TaintProblem(std::string_view taint);
 /// Validates a Kubernetes label key ("[prefix/]name"); returns the reason, or "".
 std::string LabelKeyProblem(std::string_view key);
 
+/// Validates a Kubernetes label (or taint) value: empty, or at most 63 of
+/// [A-Za-z0-9-_.] beginning and ending with an alphanumeric. "" when valid.
+std::string LabelValueProblem(std::string_view value);
+
+/// Validates a semantic version MAJOR.MINOR.PATCH[-PRERELEASE] (no leading
+/// zeros, no 'v'). "" when valid.
+std::string SemverProblem(std::string_view version);
+
+/// Windows computer names (NetBIOS) allow at most this many characters.
+inline constexpr size_t kMaxWindowsComputerName = 15;
+
 }  // namespace slipway::installer

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/escape.h"
 #include "common/hash.h"
 #include "common/strings.h"
 
@@ -16,15 +17,6 @@ std::string Indent(const std::string& text, const std::string& pad) {
   std::string out;
   for (const std::string& line : lines) out += line.empty() ? "\n" : pad + line + "\n";
   return out;
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -161,14 +153,16 @@ std::string KubeadmConfig(const PlanCluster& c, const PlanVm& vm, const std::vec
   const std::string ip = vm.nics.empty() ? "" : vm.nics[0].ip;
   std::string labels;
   for (const auto& [k, v] : vm.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
-  std::string registration = "nodeRegistration:\n  name: " + vm.name + "\n";
+  // Every value that came from a profile is rendered by the YAML escaper:
+  // a label or taint can never end its scalar and add keys.
+  std::string registration = "nodeRegistration:\n  name: " + YamlQuote(vm.name) + "\n";
   if (vm.os == "windows") {
     registration += "  criSocket: npipe:////./pipe/containerd-containerd\n";
   } else {
     registration += "  criSocket: unix:///run/containerd/containerd.sock\n";
   }
   registration += "  kubeletExtraArgs:\n    node-ip: " + ip + "\n";
-  if (!labels.empty()) registration += "    node-labels: " + Quote(labels) + "\n";
+  if (!labels.empty()) registration += "    node-labels: " + YamlQuote(labels) + "\n";
   if (vm.role == "control-plane") {
     registration += "  taints:\n    - key: node-role.kubernetes.io/control-plane\n      effect: NoSchedule\n";
   } else if (vm.taints.empty()) {
@@ -179,9 +173,9 @@ std::string KubeadmConfig(const PlanCluster& c, const PlanVm& vm, const std::vec
       size_t colon = t.rfind(':');
       std::string kv = t.substr(0, colon);
       size_t eq = kv.find('=');
-      registration += "    - key: " + kv.substr(0, eq) + "\n";
-      if (eq != std::string::npos) registration += "      value: " + Quote(kv.substr(eq + 1)) + "\n";
-      registration += "      effect: " + t.substr(colon + 1) + "\n";
+      registration += "    - key: " + YamlQuote(kv.substr(0, eq)) + "\n";
+      if (eq != std::string::npos) registration += "      value: " + YamlQuote(kv.substr(eq + 1)) + "\n";
+      registration += "      effect: " + YamlQuote(t.substr(colon + 1)) + "\n";
     }
   }
   bool first = !control_planes.empty() && control_planes[0]->id == vm.id;
@@ -355,16 +349,16 @@ std::vector<PlanFile> WindowsSeed(const PlanVm& vm, const std::string& api_vip) 
       vm.name +
       " (cloudbase-init user-data).\n"
       "$ErrorActionPreference = 'Stop'\n"
-      "Rename-Computer -NewName '" +
-      vm.name +
-      "' -Force\n"
-      "$nic = Get-NetAdapter | Where-Object { $_.MacAddress -eq '" +
-      [&] {
+      "Rename-Computer -NewName " +
+      PowerShellQuote(vm.name) +
+      " -Force\n"
+      "$nic = Get-NetAdapter | Where-Object { $_.MacAddress -eq " +
+      PowerShellQuote([&] {
         std::string m = n.mac;
         std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return c == ':' ? '-' : std::toupper(c); });
         return m;
-      }() +
-      "' }\n"
+      }()) +
+      " }\n"
       "New-NetIPAddress -InterfaceIndex $nic.ifIndex -IPAddress " +
       n.ip + " -PrefixLength " + std::to_string(n.prefix) + " -DefaultGateway " + n.gateway +
       "\n"
@@ -372,10 +366,12 @@ std::vector<PlanFile> WindowsSeed(const PlanVm& vm, const std::string& api_vip) 
       Join(n.dns, ",") + "\n";
   for (const PlanFile& f : vm.files) {
     std::string win_path = "C:\\slipway\\" + f.path.substr(f.path.rfind('/') + 1);
+    // A single-quoted literal, not a here-string: a file holding "'@" at the
+    // start of a line would end a here-string, and the rest would run.
     ps +=
         "New-Item -ItemType Directory -Force -Path C:\\slipway | Out-Null\n"
-        "@'\n" +
-        f.content + "'@ | Set-Content -Encoding UTF8 -Path '" + win_path + "'\n";
+        "Set-Content -Encoding UTF8 -NoNewline -Path " +
+        PowerShellQuote(win_path) + " -Value " + PowerShellQuote(f.content) + "\n";
   }
   ps += "# Joins through the API VIP " + api_vip +
         ":6443 once containerd and kubelet are installed.\n"

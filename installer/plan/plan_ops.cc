@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
 #include "common/net.h"
 #include "common/strings.h"
 #include "installer/plan/config_gen.h"
@@ -47,19 +48,23 @@ PlanDiff DiffPlans(const Plan& before, const Plan& after) {
   return d;
 }
 
-Result<Plan> LoadPlan(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text) return std::move(text).error();
+Result<Plan> ParsePlan(std::string_view text, const std::string& source) {
   try {
-    nlohmann::json j = nlohmann::json::parse(*text);
-    if (j.value("schema", "") != "slipway.plan/v1") {
-      return Error::Input(path +
+    nlohmann::json j = nlohmann::json::parse(text);
+    if (!j.is_object() || j.value("schema", "") != "slipway.plan/v1") {
+      return Error::Input(source +
                           ": not a Slipway plan (schema is not slipway.plan/v1); make one with 'slipway plan --out'");
     }
     return j.get<Plan>();
   } catch (const nlohmann::json::exception& e) {
-    return Error::Input(path + ": not a readable plan: " + e.what());
+    return Error::Input(source + ": not a readable plan: " + e.what());
   }
+}
+
+Result<Plan> LoadPlan(const std::string& path) {
+  auto text = ReadInputFile(path, kMaxJsonBytes);
+  if (!text) return std::move(text).error();
+  return ParsePlan(*text, path);
 }
 
 std::optional<std::vector<LbService>> ReadLbServices(const toml::table& root, const std::string& file,

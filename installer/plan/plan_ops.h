@@ -28,6 +28,9 @@ struct PlanDiff {
 /// VMs to add, remove or change from `before` to `after`, sorted by id.
 PlanDiff DiffPlans(const Plan& before, const Plan& after);
 
+/// Parses plan JSON text; `source` names it in errors (input errors, exit 2).
+Result<Plan> ParsePlan(std::string_view text, const std::string& source);
+
 /// Reads a plan written by `slipway plan --out`. Errors name the file.
 Result<Plan> LoadPlan(const std::string& path);
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
 #include "installer/detect/mountinfo.h"
@@ -116,7 +117,7 @@ Result<AnswerFile> FindAnswerFile(const Sysroot& s, const std::string& explicit_
   }
   // 4. --answer.
   if (!explicit_path.empty()) {
-    auto text = ReadFile(explicit_path);
+    auto text = ReadInputFile(explicit_path, kMaxTomlBytes);
     if (!text) return std::move(text).error().Context("--answer");
     return AnswerFile{*text, "--answer " + explicit_path, explicit_path};
   }

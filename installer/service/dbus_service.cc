@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "common/json_text.h"
 
 namespace slipway::installer {
 
@@ -194,7 +195,7 @@ Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const Servi
       worker = std::thread([&, opts] {
         outcome = RunInstall(opts, sink);
         std::lock_guard<std::mutex> lock(state.mu);
-        state.report = outcome.report.dump(2);
+        state.report = DumpJson(outcome.report, 2);
         state.profile = outcome.report.value("profile", std::string());
         state.host_id = outcome.report.value("host_id", std::string());
         state.phase = outcome.report.value("result", std::string()) == "ok" ? "Done" : "Failed";

@@ -96,6 +96,64 @@ void ReadHostNetwork(const toml::table& t, const std::string& file, bool default
   r.Finish();
 }
 
+// A host's own address, its gateway (or the defaults') and its VIP: inside
+// one subnet, distinct, and never the subnet's network or broadcast address.
+void CheckHostAddresses(const FleetHost& h, const FleetHost& defaults, Diagnostics* diags) {
+  if (!h.network.address) return;
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  const Ipv4 ip = h.network.address->first;
+  const int prefix = h.network.address->second;
+  auto pos = [&](const char* key) { return h.positions.count(key) ? h.positions.at(key) : h.pos; };
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  IpRange subnet{Ipv4{ip.value & mask}, Ipv4{(ip.value & mask) | ~mask}};
+  std::string net = subnet.first.ToString() + "/" + std::to_string(prefix);
+  auto reserved = [&](Ipv4 a) { return prefix <= 30 && (a == subnet.first || a == subnet.last); };
+  if (reserved(ip)) {
+    diags->Error(pos("network.address"),
+                 "host '" + h.name + "' address " + ip.ToString() + " is the network or broadcast address of " + net);
+  }
+  std::optional<Ipv4> gw = h.network.gateway ? h.network.gateway : defaults.network.gateway;
+  if (gw) {
+    if (!subnet.Contains(*gw)) {
+      diags->Error(pos("network.address"),
+                   "host '" + h.name + "' gateway " + gw->ToString() + " is outside its subnet " + net);
+    } else if (reserved(*gw)) {
+      diags->Error(pos("network.address"), "host '" + h.name + "' gateway " + gw->ToString() +
+                                               " is the network or broadcast address of " + net);
+    } else if (*gw == ip) {
+      diags->Error(pos("network.address"), "host '" + h.name + "' address " + ip.ToString() + " is its gateway");
+    }
+  }
+  if (h.network.vip) {
+    Ipv4 vip = *h.network.vip;
+    if (!subnet.Contains(vip)) {
+      diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is outside its subnet " + net);
+    } else if (reserved(vip)) {
+      diags->Error(pos("network.vip"),
+                   "host '" + h.name + "' vip " + vip.ToString() + " is the network or broadcast address of " + net);
+    } else if (vip == ip) {
+      diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is the host's own address");
+    } else if (gw && vip == *gw) {
+      diags->Error(pos("network.vip"), "host '" + h.name + "' vip " + vip.ToString() + " is the gateway");
+    } else {
+      // The management VMs take the ten addresses after the VIP (MgmtNetwork
+      // in install_run.cc): never the host's own address or the gateway.
+      const std::string pool = Ipv4{vip.value + 1}.ToString() + "-" +
+                               (uint64_t{vip.value} + 10 <= 0xffffffffu ? Ipv4{vip.value + 10}.ToString() : "?");
+      const std::string what = "host '" + h.name + "': the management VMs take the 10 addresses after vip " +
+                               vip.ToString() + " (" + pool + "), ";
+      IpRange mgmt{Ipv4{vip.value + 1}, Ipv4{vip.value + 10}};
+      if (uint64_t{vip.value} + 10 >= subnet.last.value) {
+        diags->Error(pos("network.vip"), what + "past the end of subnet " + net + "; choose a lower vip");
+      } else if (mgmt.Contains(ip)) {
+        diags->Error(pos("network.vip"), what + "which include the host's own address " + ip.ToString());
+      } else if (gw && mgmt.Contains(*gw)) {
+        diags->Error(pos("network.vip"), what + "which include the gateway " + gw->ToString());
+      }
+    }
+  }
+}
+
 FleetHost ReadHost(const toml::table& t, const std::string& file, bool defaults, Diagnostics* diags) {
   FleetHost h;
   TableReader r(t, file, defaults ? "[defaults]" : "[[host]]", diags);
@@ -200,6 +258,7 @@ std::optional<Fleet> ReadFleet(const toml::table& root, const std::string& file,
       }
     }
   }
+  for (const FleetHost& h : f.hosts) CheckHostAddresses(h, f.defaults, diags);
   for (const FleetHost& h : f.hosts) {
     if (h.hardware_profile.empty() && f.defaults.hardware_profile.empty() && !h.name.empty()) {
       diags->Error(h.pos, "host '" + h.name + "' has no 'hardware_profile' and [defaults] sets none");

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/apply/executor.h"
 #include "installer/apply/secrets.h"
@@ -136,7 +138,7 @@ struct Run {
       if (auto m = WriteFileAtomic(marker, who + " installed; see report.json\n", 0644); !m) failed(m.error());
     }
     report["exit_code"] = static_cast<int>(code);
-    auto st = WriteFileAtomic(o.state_dir + "/report.json", report.dump(2) + "\n", 0644);
+    auto st = WriteFileAtomic(o.state_dir + "/report.json", DumpJson(report, 2) + "\n", 0644);
     if (!st && code == ExitCode::kOk) {
       failed(st.error());
       std::filesystem::remove(marker, ec);
@@ -259,7 +261,14 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   } else {
     run.report["answer_file"] = answer->origin;
     Diagnostics diags;
-    auto table = ParseTomlText(answer->text, answer->path, &diags);
+    std::optional<toml::table> table;
+    // Answers found on a medium are read whole; the cap applies to them too.
+    if (answer->text.size() > kMaxTomlBytes) {
+      diags.Error({answer->path, 0, 0}, "is " + std::to_string(answer->text.size()) +
+                                            " bytes; answer files are capped at " + FormatBytes(kMaxTomlBytes));
+    } else {
+      table = ParseTomlText(answer->text, answer->path, &diags);
+    }
     std::optional<Fleet> fleet;
     if (table) fleet = ReadFleet(*table, answer->path, &diags);
     if (!fleet) {
@@ -328,7 +337,7 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   if (!plan) return run.Fail(plan.error());
   std::error_code ec;
   std::filesystem::create_directories(o.state_dir, ec);
-  if (auto st = WriteFileAtomic(o.state_dir + "/plan.json", nlohmann::json(*plan).dump(1) + "\n", 0644); !st) {
+  if (auto st = WriteFileAtomic(o.state_dir + "/plan.json", DumpJson(nlohmann::json(*plan), 1) + "\n", 0644); !st) {
     return run.Fail(st.error());
   }
   nlohmann::json per_cluster = nlohmann::json::object();

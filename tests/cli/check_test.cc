@@ -57,7 +57,8 @@ TEST_CASE("a control plane of 2 is out of range and says why") {
 TEST_CASE("names, versions and taints are validated") {
   CHECK(CheckBad("bad-names.toml") ==
         Lines{"F:2:8: error: 'name' 'Prod_Cluster' is not a valid DNS-1123 name: it must be lower case",
-              "F:3:22: error: 'kubernetes_version' 'v1.28.5' is not MAJOR.MINOR.PATCH like 1.28.5 (write '1.28.5')",
+              "F:3:22: error: 'kubernetes_version' 'v1.28.5' is not a semantic version MAJOR.MINOR.PATCH like "
+              "1.28.5 (write '1.28.5')",
               "F:15:8: error: 'name' 'linux-' is not a valid DNS-1123 name: it must start and end with a letter or "
               "digit",
               "F:19:10: error: taint 'dedicated=gpu' has no effect (expected key=value:NoSchedule)"});
@@ -193,4 +194,64 @@ TEST_CASE("Secure-Boot firmware for Linux VMs is a warning at the firmware key, 
                        "carry an unsigned boot loader (systemd-boot)",
                        0) == 0);
   CHECK(lines[0].find("Use firmware \"uefi\"") != std::string::npos);
+}
+
+TEST_CASE("Kubernetes syntax is checked when a cluster profile is read") {
+  CHECK(CheckBad("k8s-syntax.toml") ==
+        Lines{"F:3:22: error: 'kubernetes_version' '1.028.5' is not a semantic version MAJOR.MINOR.PATCH like 1.28.5 "
+              "(no leading zeros)",
+              "F:19:10: error: label key 'Example.COM/role' has a prefix that is not a DNS subdomain",
+              "F:19:10: error: label 'long' value '" + std::string(64, 'a') +
+                  "' is 64 characters long; at most 63 are allowed",
+              "F:19:10: error: label 'ok' value '-x' must start and end with a letter or digit",
+              "F:19:10: error: label 'tier' value 'front end' contains ' '; only letters, digits, '-', '_' and '.' are "
+              "allowed",
+              "F:20:10: error: taint 'dedicated=gpu'@:NoSchedule' value 'gpu'@' contains '''; only letters, digits, "
+              "'-', '_' and '.' are allowed",
+              "F:20:10: error: taint 'spot=true:NoExec' has effect 'NoExec'; it must be 'NoSchedule', "
+              "'PreferNoSchedule' or 'NoExecute'",
+              "F:22:1: error: Windows VM name 'winfarm-windows-2' is 17 characters; Windows computer names allow 15. "
+              "Shorten cluster 'winfarm' or pool 'windows'"});
+}
+
+TEST_CASE("a label value with a line break is refused and printed escaped") {
+  testing::TempDir dir;
+  std::string text = testing::ReadText(Fixtures() + "/profiles/bad/k8s-syntax.toml");
+  size_t labels = text.find("labels = {");
+  size_t end = text.find('\n', labels);
+  text.replace(labels, end - labels, "labels = { \"tier\" = \"web\\n'@\\nRemove-Item C:\\\\ \\u00e9\" }");
+  testing::WriteText(dir / "clusters/x.toml", text);
+  auto report = cli::CheckPaths({dir / "clusters/x.toml"}, SourceDir());
+  bool found = false;
+  for (const Diagnostic& d : report.diags.items()) {
+    std::string s = FormatDiagnostic(d);
+    if (s.find("label 'tier' value 'web\\n'@\\nRemove-Item C:\\ \xC3\xA9' contains '\\n'") != std::string::npos)
+      found = true;
+  }
+  CHECK(found);
+}
+
+TEST_CASE("addresses never hand out a network or broadcast address, and the gateway stays out of the pools") {
+  CHECK(CheckBad("address-reserved.toml") ==
+        Lines{"F:12:12: error: 'vip_pool' 10.20.0.250-10.20.0.255 includes the network or broadcast address of "
+              "10.20.0.0/24",
+              "F:12:12: error: 'vip_pool' 10.20.0.250-10.20.0.255 contains the gateway 10.20.0.255",
+              "F:22:11: error: 'gateway' 10.20.0.255 is the network or broadcast address of 'node_cidr' 10.20.0.0/24",
+              "F:23:16: error: 'node_ip_pool' 10.20.0.0-10.20.0.99 includes the network or broadcast address of "
+              "'node_cidr' 10.20.0.0/24; keep it within 10.20.0.1-10.20.0.254"});
+}
+
+TEST_CASE("a fleet host's address, gateway and VIP are distinct, inside one subnet, and not reserved") {
+  CHECK(CheckBad("fleet-addresses.toml") ==
+        Lines{"F:12:11: error: host 'hv-01' address 10.0.0.255 is the network or broadcast address of 10.0.0.0/24",
+              "F:13:7: error: host 'hv-01' vip 10.0.0.1 is the gateway",
+              "F:19:11: error: host 'hv-02' gateway 10.0.0.1 is outside its subnet 10.0.1.0/24",
+              "F:20:7: error: IP 10.0.1.12 of host 'hv-02' is already used by host 'hv-02' (line 19)",
+              "F:20:7: error: host 'hv-02' vip 10.0.1.12 is the host's own address",
+              "F:26:11: error: host 'hv-03' address 10.0.0.13 is its gateway",
+              "F:28:7: error: host 'hv-03' vip 10.0.0.0 is the network or broadcast address of 10.0.0.0/24",
+              "F:36:7: error: host 'hv-04': the management VMs take the 10 addresses after vip 10.0.2.10 "
+              "(10.0.2.11-10.0.2.20), which include the host's own address 10.0.2.15",
+              "F:44:7: error: host 'hv-05': the management VMs take the 10 addresses after vip 10.0.3.250 "
+              "(10.0.3.251-10.0.4.4), past the end of subnet 10.0.3.0/24; choose a lower vip"});
 }

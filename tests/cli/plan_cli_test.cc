@@ -96,3 +96,25 @@ TEST_CASE("slipway plan diff shows the VMs a scale-up adds") {
   CHECK(r.exit_code == 0);
   CHECK(r.out == "+ vm/lab/lab-linux-2\n1 to add, 0 to change, 0 to remove\n");
 }
+
+TEST_CASE("slipway apply exits 2 on a missing plan or a plan that breaks a rule, before anything is created") {
+  TempDir dir;
+  auto r = Run(Slipway() + " apply /nonexistent-slipway/plan.json --state " + dir / "state");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/nonexistent-slipway/plan.json: No such file or directory") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "state"));
+
+  std::string hw = Report(dir, "uefi-secureboot");
+  auto p = Run(Slipway() + " plan --profile smoke --hardware " + hw + " --out " + dir / "plan.json");
+  REQUIRE(p.exit_code == 0);
+  auto j = nlohmann::json::parse(ReadText(dir / "plan.json"));
+  j["vms"][0]["name"] = "../../etc/x";
+  j["vms"][1]["vcpus"] = 100000;
+  WriteText(dir / "bad.json", j.dump());
+  r = Run(Slipway() + " apply " + dir / "bad.json" + " --state " + dir / "state");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("the plan is not safe to apply; nothing was created:") != std::string::npos);
+  CHECK(r.err.find("VM name '../../etc/x' is not a DNS label") != std::string::npos);
+  CHECK(r.err.find("has 100000 vCPUs") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "state"));
+}

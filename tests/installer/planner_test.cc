@@ -88,7 +88,7 @@ TEST_CASE("a prod cluster has 3 control planes, 2 LBs with keepalived, Linux and
   CHECK(win->image == "windows-node");
   CHECK(win->labels.at("kubernetes.io/os") == "windows");
   CHECK(win->taints == std::vector<std::string>{"os=windows:NoSchedule"});
-  CHECK(win->files[0].content.find("key: os") != std::string::npos);
+  CHECK(win->files[0].content.find("key: \"os\"") != std::string::npos);
   CHECK(win->seed[0].path == "openstack/latest/user_data");
   const PlanVm* lin = p->FindVm("vm/prod/prod-linux-1");
   CHECK(lin->taints.empty());

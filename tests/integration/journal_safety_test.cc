@@ -1,0 +1,115 @@
+// The journal never destroys what is in use: a journal cut back to a
+// volume's "begin" record (lost records) must not make the rerun delete the
+// OS disk of a defined domain or a base volume under overlays; that is
+// drift, left alone. A corrupt record is reported with its line number.
+// Runs on libvirt's in-process test driver.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "common/strings.h"
+#include "installer/apply/executor.h"
+#include "installer/apply/hypervisor.h"
+#include "plan_fixtures.h"
+#include "test_util.h"
+
+using namespace slipway;
+using namespace slipway::installer;
+
+namespace {
+
+Plan SmallPlan(const std::string& name) {
+  PlanInputs in;
+  in.hosts = {testing::MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})};
+  in.profile = testing::BundledCatalog().FindHardware("lab");
+  ClusterProfile c = testing::MakeCluster(name, 1, 1, 1, 1, 0);
+  c.control_plane_size = c.load_balancer_size = "Slipway_Lab_2";
+  for (auto& pool : c.node_pools) pool.size = "Slipway_Lab_2";
+  in.clusters = {&c};
+  in.sizes = &*testing::BundledCatalog().sizes;
+  in.firmware = &*testing::BundledCatalog().firmware;
+  auto p = MakePlan(in);
+  REQUIRE(p.ok());
+  return *p;
+}
+
+// Keeps the journal's lines up to and including the "begin" of `step`.
+void CutJournalAt(const std::string& journal, const std::string& step) {
+  std::string text = testing::ReadText(journal), kept;
+  bool found = false;
+  for (const std::string& line : Split(text, '\n')) {
+    if (line.empty()) continue;
+    kept += line + "\n";
+    if (line.find("\"step\":\"" + step + "\"") != std::string::npos && line.find("\"begin\"") != std::string::npos) {
+      found = true;
+      break;
+    }
+  }
+  REQUIRE(found);
+  testing::WriteText(journal, kept);
+}
+
+struct Applied {
+  testing::TempDir dir;
+  std::unique_ptr<Hypervisor> hv;
+  ApplyOptions o;
+  Plan plan;
+
+  explicit Applied(const std::string& name) : plan(SmallPlan(name)) {
+    auto c = Hypervisor::Connect("test:///default");
+    REQUIRE(c.ok());
+    hv = std::move(*c);
+    o.state_dir = dir / "state";
+    o.storage_root = dir / "root";
+    auto sum = Apply(plan, *hv, o, nullptr, nullptr);
+    INFO((sum.ok() ? "" : sum.error().ToString()));
+    REQUIRE(sum.ok());
+  }
+  ~Applied() { (void)Destroy(*hv, {o.state_dir, o.storage_root, ""}, nullptr); }
+  std::string Journal() const { return o.state_dir + "/journal.jsonl"; }
+};
+
+}  // namespace
+
+TEST_CASE("a journal cut back to an OS volume's begin does not delete the disk of a defined domain") {
+  Applied a("cutos");
+  const PlanVm& vm = a.plan.vms.back();
+  const PlanDisk& os = vm.disks[0];
+  CutJournalAt(a.Journal(), "volume:" + os.id);
+  REQUIRE(a.hv->Domain(vm.name).exists);
+  auto sum = Apply(a.plan, *a.hv, a.o, nullptr, nullptr);
+  REQUIRE(!sum.ok());
+  CHECK(sum.error().code() == ExitCode::kRuntime);
+  CHECK(sum.error().message().find("volume " + std::string("slipway-") + os.csv_id + "/" + os.name +
+                                   " is used by domain " + vm.name) != std::string::npos);
+  for (const std::string& line : Split(testing::ReadText(a.Journal()), '\n')) {
+    bool redone =
+        line.find("\"volume:" + os.id + "\"") != std::string::npos && line.find("\"done\"") != std::string::npos;
+    CHECK(!redone);  // nothing was redone
+  }
+  CHECK(a.hv->Volume("slipway-" + os.csv_id, os.name).exists);
+  CHECK(a.hv->Domain(vm.name).exists);
+}
+
+TEST_CASE("a journal cut back to a base volume's begin does not delete the base under its overlays") {
+  Applied a("cutbase");
+  const PlanBaseVolume& base = a.plan.base_volumes[0];
+  CutJournalAt(a.Journal(), "base:" + base.id);
+  std::string before = a.hv->Volume("slipway-" + base.csv_id, base.name).xml;
+  auto sum = Apply(a.plan, *a.hv, a.o, nullptr, nullptr);
+  REQUIRE(!sum.ok());
+  CHECK(sum.error().message().find("base volume slipway-" + base.csv_id + "/" + base.name + " is used by") !=
+        std::string::npos);
+  CHECK(a.hv->Volume("slipway-" + base.csv_id, base.name).xml == before);
+}
+
+TEST_CASE("a corrupt journal record is reported with its line number") {
+  Applied a("corrupt");
+  std::string text = testing::ReadText(a.Journal());
+  size_t second = text.find('\n') + 1;
+  size_t third = text.find('\n', second) + 1;
+  text.replace(second, third - second, "{\"seq\": 2, \"step\": tru\n");
+  testing::WriteText(a.Journal(), text);
+  auto sum = Apply(a.plan, *a.hv, a.o, nullptr, nullptr);
+  REQUIRE(!sum.ok());
+  CHECK(sum.error().message().find(a.Journal() + ":2: corrupt journal record") != std::string::npos);
+}
