@@ -28,8 +28,8 @@ seeds() {
     fuzz_toml_vm-sizes) ls profiles/vm-sizes.toml ;;
     fuzz_toml_image) ls images/*.toml ;;
     fuzz_toml_firmware) ls firmware/firmware.toml ;;
-    fuzz_plan) ls fuzz/seeds/plan/* ;;
-    fuzz_journal) ls fuzz/seeds/journal/* ;;
+    fuzz_plan) ls fuzz/seeds/plan/* tests/fixtures/fuzz/plan-* ;;
+    fuzz_journal) ls fuzz/seeds/journal/* tests/fixtures/fuzz/journal-* ;;
     fuzz_escape) ls fuzz/seeds/escape/* ;;
   esac
 }
