@@ -42,6 +42,8 @@ failed=0
 printf '%-20s %12s %8s %8s %8s %8s\n' target execs crashes cov ft seconds
 for t in $TARGETS; do
   corpus="$BUILD/corpus/$t" crashes="$BUILD/crashes/$t" log="$BUILD/logs/$t.log"
+  # Crash inputs of the last run only (earlier ones: keep them as regression tests).
+  rm -rf "$crashes"
   mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
   for f in $(seeds "$t"); do cp -f "$f" "$corpus/seed-$(basename "$f")"; done
   limit=(-runs="$EXECS")
