@@ -15,9 +15,10 @@ EXECS=${1:-1000000}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${JOBS:-2}
 
+mkdir -p "$BUILD"
 cmake -S . -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLIPWAY_FUZZ=ON \
-  -DBUILD_TESTING=OFF >"$BUILD.configure.log" 2>&1 || { cat "$BUILD.configure.log"; exit 1; }
-cmake --build "$BUILD" -j "$JOBS" --target fuzz_all >"$BUILD.build.log" 2>&1 || { tail -40 "$BUILD.build.log"; exit 1; }
+  -DBUILD_TESTING=OFF >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log"; exit 1; }
+cmake --build "$BUILD" -j "$JOBS" --target fuzz_all >"$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
 
 # Seeds per target: the files the reader really sees.
 seeds() {
