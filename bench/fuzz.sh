@@ -15,9 +15,10 @@ EXECS=${1:-1000000}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${JOBS:-2}
 
+mkdir -p "$BUILD"
 cmake -S . -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLIPWAY_FUZZ=ON \
-  -DBUILD_TESTING=OFF >"$BUILD.configure.log" 2>&1 || { cat "$BUILD.configure.log"; exit 1; }
-cmake --build "$BUILD" -j "$JOBS" --target fuzz_all >"$BUILD.build.log" 2>&1 || { tail -40 "$BUILD.build.log"; exit 1; }
+  -DBUILD_TESTING=OFF >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log"; exit 1; }
+cmake --build "$BUILD" -j "$JOBS" --target fuzz_all >"$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
 
 # Seeds per target: the files the reader really sees.
 seeds() {
@@ -28,8 +29,8 @@ seeds() {
     fuzz_toml_vm-sizes) ls profiles/vm-sizes.toml ;;
     fuzz_toml_image) ls images/*.toml ;;
     fuzz_toml_firmware) ls firmware/firmware.toml ;;
-    fuzz_plan) ls fuzz/seeds/plan/* ;;
-    fuzz_journal) ls fuzz/seeds/journal/* ;;
+    fuzz_plan) ls fuzz/seeds/plan/* tests/fixtures/fuzz/plan-* ;;
+    fuzz_journal) ls fuzz/seeds/journal/* tests/fixtures/fuzz/journal-* ;;
     fuzz_escape) ls fuzz/seeds/escape/* ;;
   esac
 }
@@ -42,6 +43,8 @@ failed=0
 printf '%-20s %12s %8s %8s %8s %8s\n' target execs crashes cov ft seconds
 for t in $TARGETS; do
   corpus="$BUILD/corpus/$t" crashes="$BUILD/crashes/$t" log="$BUILD/logs/$t.log"
+  # Crash inputs of the last run only (earlier ones: keep them as regression tests).
+  rm -rf "$crashes"
   mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
   for f in $(seeds "$t"); do cp -f "$f" "$corpus/seed-$(basename "$f")"; done
   limit=(-runs="$EXECS")

@@ -5,6 +5,7 @@
 
 #include "common/atomic_file.h"
 #include "common/input_file.h"
+#include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/detect/detect.h"
 
@@ -26,7 +27,11 @@ Result<Host> ReadReport(const std::string& file) {
   auto text = ReadInputFile(file, kMaxJsonBytes);
   if (!text) return std::move(text).error();
   try {
-    host.report = nlohmann::json::parse(*text).get<installer::HardwareReport>();
+    nlohmann::json j = nlohmann::json::parse(*text);
+    if (std::string at = FirstFloat(j); !at.empty()) {
+      return Error::Input(file + ": not a hardware report from 'slipway detect --json': " + at + " is not an integer");
+    }
+    host.report = j.get<installer::HardwareReport>();
   } catch (const nlohmann::json::exception& e) {
     return Error::Input(file + ": not a hardware report from 'slipway detect --json': " + e.what());
   }

@@ -41,6 +41,12 @@ Result<Journal> Journal::Open(const std::string& state_dir) {
     if (line.empty()) continue;
     try {
       auto rec = nlohmann::json::parse(line);
+      // A float seq (1e300) would be converted with undefined behaviour.
+      if (!rec.is_object() || !rec.contains("seq") || !rec["seq"].is_number_unsigned()) {
+        return Error::Runtime(path + ":" + std::to_string(line_no) +
+                              ": corrupt journal record: 'seq' is not a non-negative integer; move the journal aside "
+                              "to start a fresh one (libvirt state is re-read anyway)");
+      }
       j.last_[rec.at("step").get<std::string>()] = rec.at("state").get<std::string>();
       j.seq_ = std::max(j.seq_, rec.at("seq").get<size_t>());
     } catch (const nlohmann::json::exception& e) {

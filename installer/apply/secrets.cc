@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "common/atomic_file.h"
+#include "common/escape.h"
 #include "common/hash.h"
 #include "common/strings.h"
 
@@ -241,8 +242,22 @@ Result<std::string> SecretStore::Fill(const std::string& text) {
     if (start == std::string::npos) break;
     size_t end = text.find("}}", start);
     if (end == std::string::npos) break;
-    auto value = Get(text.substr(start + 9, end - start - 9));
+    // "{{secret:NAME|yaml}}" lands as a YAML double-quoted scalar: a value
+    // (an SSH key comment, say) can never end the quotes it sits in.
+    std::string ref = text.substr(start + 9, end - start - 9);
+    std::string filter;
+    if (size_t bar = ref.find('|'); bar != std::string::npos) {
+      filter = ref.substr(bar + 1);
+      ref.resize(bar);
+      if (filter != "yaml") return Error::Input("unknown secret filter '" + filter + "' in {{secret:" + ref + "|...}}");
+    }
+    auto value = Get(ref);
     if (!value) return std::move(value).error();
+    if (filter == "yaml") {
+      out += text.substr(pos, start - pos) + YamlQuote(*value);
+      pos = end + 2;
+      continue;
+    }
     size_t line_start = text.rfind('\n', start);
     line_start = line_start == std::string::npos ? 0 : line_start + 1;
     size_t indent = text.find_first_not_of(' ', line_start) - line_start;

@@ -39,6 +39,8 @@ class SecretStore {
 
   /// Replaces every {{secret:NAME}}; a multi-line value keeps the
   /// indentation of the line it lands on (YAML block scalars stay valid).
+  /// {{secret:NAME|yaml}} is replaced by the value as a YAML double-quoted
+  /// scalar (YamlQuote).
   Result<std::string> Fill(const std::string& text);
 
  private:

@@ -28,6 +28,7 @@ std::vector<std::string> SecretRefs(const std::string& text) {
     size_t end = text.find("}}", pos);
     if (end == std::string::npos) break;
     std::string name = text.substr(pos + 9, end - pos - 9);
+    name = name.substr(0, name.find('|'));  // "NAME|yaml": the filter is not part of the name
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     pos = end + 2;
   }
@@ -295,7 +296,7 @@ std::vector<PlanFile> NoCloudSeed(const PlanVm& vm) {
       "    lock_passwd: true\n"
       "    sudo: \"ALL=(ALL) NOPASSWD:ALL\"\n"
       "    ssh_authorized_keys:\n"
-      "      - \"{{secret:ssh-authorized-keys}}\"\n";
+      "      - {{secret:ssh-authorized-keys|yaml}}\n";
   if (!vm.files.empty()) {
     user += "write_files:\n";
     for (const PlanFile& f : vm.files) {

@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.h"
 #include "common/input_file.h"
+#include "common/json_text.h"
 #include "common/net.h"
 #include "common/strings.h"
 #include "installer/plan/config_gen.h"
@@ -54,6 +55,9 @@ Result<Plan> ParsePlan(std::string_view text, const std::string& source) {
     if (!j.is_object() || j.value("schema", "") != "slipway.plan/v1") {
       return Error::Input(source +
                           ": not a Slipway plan (schema is not slipway.plan/v1); make one with 'slipway plan --out'");
+    }
+    if (std::string at = FirstFloat(j); !at.empty()) {
+      return Error::Input(source + ": not a readable plan: " + at + " is not an integer (plans hold only integers)");
     }
     return j.get<Plan>();
   } catch (const nlohmann::json::exception& e) {

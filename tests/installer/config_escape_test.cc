@@ -88,3 +88,11 @@ TEST_CASE("a file holding '@ cannot end its literal in the Windows first-boot Po
   CHECK(value == content);
   CHECK(ps.compare(i, 1, "\n") == 0);
 }
+
+TEST_CASE("the NoCloud user-data takes the SSH keys through the YAML filter") {
+  PlanVm vm = Worker("linux");
+  auto seed = NoCloudSeed(vm);
+  REQUIRE(!seed.empty());
+  CHECK(seed[0].content.find("      - {{secret:ssh-authorized-keys|yaml}}\n") != std::string::npos);
+  CHECK(seed[0].secret_refs == std::vector<std::string>{"ssh-authorized-keys"});
+}

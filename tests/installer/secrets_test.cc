@@ -2,6 +2,8 @@
 // leaves the whole CA or none of it, and the rerun converges on one CA.
 #include "installer/apply/secrets.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
@@ -162,4 +164,19 @@ TEST_CASE("secret names cannot climb out of the secrets folder") {
     CHECK(r.error().code() == ExitCode::kInput);
   }
   CHECK(Listing(dir / "secrets").empty());
+}
+
+TEST_CASE("a secret filled as {{secret:NAME|yaml}} cannot end its YAML scalar") {
+  TempDir dir;
+  auto store = SecretStore::Open(dir / "secrets");
+  REQUIRE(store.ok());
+  const std::string keys = "ssh-ed25519 AAAAC3 ops@x\"\n  evil: true\nssh-ed25519 AAAAC4 it's #2";
+  REQUIRE(store->Put("ssh-authorized-keys", keys).ok());
+  auto filled =
+      store->Fill("users:\n  - name: slipway\n    ssh_authorized_keys:\n      - {{secret:ssh-authorized-keys|yaml}}\n");
+  REQUIRE(filled.ok());
+  YAML::Node doc = YAML::Load(*filled);
+  CHECK(doc["users"][0]["ssh_authorized_keys"][0].as<std::string>() == keys);
+  CHECK(!doc["users"][0]["evil"]);
+  CHECK(!store->Fill("{{secret:ssh-authorized-keys|json}}").ok());
 }
