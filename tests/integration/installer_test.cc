@@ -122,6 +122,11 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=Creating workload clusters lab: 1/3 VMs",
                                    "STATUS=Creating workload clusters lab: 2/3 VMs",
                                    "STATUS=Creating workload clusters lab: 3/3 VMs",
+                                   "STATUS=Domain mgmt-apiserver: running",
+                                   "STATUS=Domain mgmt-lb: running",
+                                   "STATUS=Domain lab-cp-1: running",
+                                   "STATUS=Domain lab-lb-1: running",
+                                   "STATUS=Domain lab-linux-1: running",
                                    "STATUS=Report",
                                    "STATUS=Finished: ok",
                                    "STOPPING=1"};
