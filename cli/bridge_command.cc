@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "common/net.h"
 #include "common/strings.h"
 #include "installer/apply/host_bridge.h"
 
@@ -33,8 +34,7 @@ int RunBridge(std::span<char* const> argv, Io io) {
   std::string uplink = args->Get("uplink");
   std::string bridge = args->Get("bridge", "slwbr0");
   for (const auto& [flag, name] : {std::pair<std::string, std::string>{"--uplink", uplink}, {"--bridge", bridge}}) {
-    // Linux interface names: 1-15 bytes, no '/', whitespace or ':'.
-    if (name.empty() || name.size() > 15 || name.find_first_of("/: \t\n") != std::string::npos) {
+    if (!IsInterfaceName(name)) {
       return UsageError("bridge", Error::Input(flag + " needs an interface name of 1 to 15 characters"), kBridgeHelp,
                         io);
     }

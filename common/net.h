@@ -56,6 +56,12 @@ std::string FormatMac(const Mac& mac);
 enum class NetworkMode { kNat, kBridge };
 NLOHMANN_JSON_SERIALIZE_ENUM(NetworkMode, {{NetworkMode::kNat, "nat"}, {NetworkMode::kBridge, "bridge"}})
 
+/// A Linux network interface name: 1 to 15 bytes, no '/', ':' or whitespace.
+inline bool IsInterfaceName(std::string_view name) {
+  return !name.empty() && name.size() <= 15 && name.find_first_of("/: \t\n\r") == std::string_view::npos &&
+         name != "." && name != "..";
+}
+
 /// The bridge `slipway bridge` and the installer make when none is named.
 inline constexpr const char* kDefaultHostBridge = "slwbr0";
 

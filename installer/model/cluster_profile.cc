@@ -131,8 +131,7 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
     n.mode = *mode == "bridge" ? NetworkMode::kBridge : NetworkMode::kNat;
   }
   if (auto bridge = r.String("bridge", Need::kOptional)) {
-    // A Linux interface name: 1 to 15 bytes, no '/', ':' or whitespace.
-    if (bridge->empty() || bridge->size() > 15 || bridge->find_first_of("/: \t\n") != std::string::npos) {
+    if (!IsInterfaceName(*bridge)) {
       r.ErrorAt("bridge",
                 "'bridge' '" + *bridge + "' is not an interface name (1 to 15 characters, no '/', ':' or spaces)");
     } else {
