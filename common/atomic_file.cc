@@ -33,19 +33,25 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     ::unlink(tmp.c_str());
     return Error::Errno("cannot set mode of", tmp, e);
   }
+  if (auto st = WriteAll(fd, data, tmp); !st) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return CommitTempFile(fd, tmp, path);
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error::Errno("cannot write", tmp, e);
+      return Error::Errno("cannot write", path, errno);
     }
     done += static_cast<size_t>(n);
   }
-  return CommitTempFile(fd, tmp, path);
+  return Ok();
 }
 
 Status CommitTempFile(int fd, const std::string& tmp, const std::string& path) {

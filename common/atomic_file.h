@@ -17,6 +17,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
 
 /// Finishes a file written to `tmp` through `fd`: fsync, close, rename over
 /// `path`, fsync the folder. On any failure `tmp` is removed. Takes `fd`.
+/// Writes all of `data` to `fd` (retrying short writes and EINTR); the error
+/// names `path`. Does not close `fd`.
+Status WriteAll(int fd, std::string_view data, const std::string& path);
+
 Status CommitTempFile(int fd, const std::string& tmp, const std::string& path);
 
 /// Reads a whole file. Errors name the path and the OS reason.

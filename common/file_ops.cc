@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "common/atomic_file.h"
+
 namespace slipway {
 
 namespace {
@@ -23,16 +25,9 @@ class RealFileOps : public FileOps {
       ::close(fd);
       return Error::Errno("cannot set mode of", path, e);
     }
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        ::close(fd);
-        return Error::Errno("cannot write", path, e);
-      }
-      done += static_cast<size_t>(n);
+    if (auto st = WriteAll(fd, data, path); !st) {
+      ::close(fd);
+      return st;
     }
     if (::close(fd) != 0) return Error::Errno("cannot close", path, errno);
     return Ok();
