@@ -365,7 +365,8 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   CHECK(again.console.find("finished its install on an earlier boot") == std::string::npos);
 }
 
-TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs the management cluster as nested guests") {
+TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs the management cluster as nested guests",
+          "[slow]") {
   // The ISO as shipped, with an answer file that names no libvirt URI (so
   // the default, the live system's own qemu:///system) and plans the
   // management cluster only; the tiny node image stands for both node
