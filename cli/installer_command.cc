@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kInstallerHelp =
     "usage: slipway-installer [--answer PATH] [--sysroot DIR] [--state DIR] [--connect URI]\n"
     "                         [--storage-root DIR] [--fs-usage FILE] [--images DIR] [--skip-check NAME]...\n"
-    "                         [--ready-timeout SECONDS]\n\n"
+    "                         [--ready-timeout SECONDS] [--accel auto|kvm|tcg]\n\n"
     "Runs the first-boot installation unattended: Discover -> Preflight -> ChooseProfile ->\n"
     "Plan -> ManagementCluster -> WorkloadClusters -> Report. The answer file is found on\n"
     "the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the boot\n"
@@ -40,7 +40,13 @@ constexpr const char* kInstallerHelp =
     "  --linger SECONDS      with --bus: keep serving that long after the run\n"
     "  --ready-timeout SECONDS  after the apply, wait that long (default 600; 0: not\n"
     "                        at all) for each Linux VM's ready line on its serial\n"
-    "                        log; late VMs are reported, not failed\n\n"
+    "                        log; late VMs are reported, not failed\n"
+    "  --accel auto|kvm|tcg  how the VMs run on a local QEMU driver. auto (default)\n"
+    "                        boots a probe guest with KVM (QEMU -accel kvm and the\n"
+    "                        boot medium's kernel, at most 20 s) and uses KVM only\n"
+    "                        when that guest's kernel prints; otherwise TCG\n"
+    "                        (emulation, much slower). The choice and the reason are\n"
+    "                        in the report\n\n"
     "Without an answer file and with a terminal on stdin, a menu shows each hardware\n"
     "profile and how it fits this host, then the clusters, then the plan summary to\n"
     "confirm before anything is created. Without a terminal it exits 2.\n\n"
@@ -62,7 +68,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
                                  {"bus", true},
                                  {"wait"},
                                  {"linger", true},
-                                 {"ready-timeout", true}});
+                                 {"ready-timeout", true},
+                                 {"accel", true}});
   if (!args) return UsageError("installer", args.error(), kInstallerHelp, io);
   if (args->Has("help")) {
     io.out << kInstallerHelp;
@@ -88,6 +95,11 @@ int RunInstaller(std::span<char* const> argv, Io io) {
       return UsageError("installer", Error::Input("--ready-timeout takes seconds, 0 to 86400"), kInstallerHelp, io);
     }
     o.ready_timeout_s = static_cast<int>(t);
+  }
+
+  o.accel = args->Get("accel", "auto");
+  if (o.accel != "auto" && o.accel != "kvm" && o.accel != "tcg") {
+    return UsageError("installer", Error::Input("--accel takes auto, kvm or tcg"), kInstallerHelp, io);
   }
 
   // One writer per state folder: a second installer (or an apply) on the

@@ -15,6 +15,7 @@
 #include "installer/apply/executor.h"
 #include "installer/apply/secrets.h"
 #include "installer/detect/detect.h"
+#include "installer/detect/kvm_probe.h"
 #include "installer/detect/match.h"
 #include "installer/plan/catalog.h"
 #include "installer/plan/planner.h"
@@ -84,6 +85,23 @@ nlohmann::json WaitReady(const Plan& plan, const InstallOptions& o, RunT& run) {
                " (serial logs in " + o.state_dir + "/console)");
   }
   return ready;
+}
+
+// The accelerator for a real driver: forced by o.accel, or probed when
+// libvirt runs on this machine (a remote libvirt's host is not probed).
+KvmProbeResult ChooseAccel(const InstallOptions& o, const std::string& uri) {
+  KvmProbeResult r;
+  if (o.accel == "kvm" || o.accel == "tcg") {
+    r.accel = o.accel == "kvm" ? Accel::kKvm : Accel::kTcg;
+    r.reason = "chosen with --accel " + o.accel + " (not probed)";
+    return r;
+  }
+  bool local = uri.rfind("qemu:///", 0) == 0 || uri.rfind("qemu+unix:///", 0) == 0;
+  if (!local) {
+    r.reason = "libvirt at " + uri + " is not on this machine, so KVM was not probed (--accel kvm opts in)";
+    return r;
+  }
+  return ProbeKvm({});
 }
 
 constexpr const char* kNoAnswer =
@@ -359,10 +377,17 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.report["libvirt_uri"] = uri;
   auto hv = ConnectWaiting(uri, run);
   if (!hv) return run.Fail(hv.error());
-  // The executor's choice (ApplyOptions::domain_type empty): TCG on a real
-  // driver until a probe boot shows that KVM runs guests on this host.
-  run.report["domain_type"] =
-      (*hv)->DriverType() == "test" ? "test" : "qemu (TCG emulation; --domain-type kvm opts in)";
+  // KVM or TCG: a probe guest decides on a local QEMU driver.
+  std::string domain_type = "test";
+  if ((*hv)->DriverType() != "test") {
+    KvmProbeResult accel = ChooseAccel(o, uri);
+    domain_type = accel.accel == Accel::kKvm ? "kvm" : "qemu";
+    run.report["accel"] = {{"accel", AccelName(accel.accel)}, {"reason", accel.reason}};
+    if (accel.seconds > 0) run.report["accel"]["probe_seconds"] = std::round(accel.seconds * 10) / 10;
+    run.Status(std::string("Accelerator: ") + (accel.accel == Accel::kKvm ? "KVM" : "TCG (emulation)") + ": " +
+               accel.reason);
+  }
+  run.report["domain_type"] = domain_type;
   auto secrets = SecretStore::Open(o.state_dir + "/secrets");
   if (!secrets) return run.Fail(secrets.error());
   if (auto st = secrets->Put("ssh-authorized-keys", Join(host.ssh_authorized_keys, "\n")); !st)
@@ -374,6 +399,7 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.report["images"] = images.origin;
   run.Status("Node images: " + images.origin);
   ao.images_dir = images.path;
+  ao.domain_type = domain_type;
   ao.additive = true;  // unattended: never removes anything; the first phase applies a partial plan
   nlohmann::json steps = {{"created", 0}, {"kept", 0}, {"destroyed", 0}};
   auto apply = [&](const Plan& p, const std::string& label) -> Status {

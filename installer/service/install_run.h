@@ -31,6 +31,10 @@ struct InstallOptions {
   /// its serial log (STATE/console/<vm>.log); 0 does not wait. Test-driver
   /// installs never wait (their VMs run nothing).
   int ready_timeout_s = 600;
+  /// The accelerator of the VMs on a local QEMU driver: "auto" boots a probe
+  /// guest under KVM (installer/detect/kvm_probe.h) and uses KVM only when it
+  /// runs; "kvm" and "tcg" choose without probing.
+  std::string accel = "auto";
 };
 
 struct ProfileMatch;
