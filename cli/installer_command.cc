@@ -24,7 +24,8 @@ namespace {
 constexpr const char* kInstallerHelp =
     "usage: slipway-installer [--answer PATH] [--sysroot DIR] [--state DIR] [--connect URI]\n"
     "                         [--storage-root DIR] [--fs-usage FILE] [--images DIR] [--skip-check NAME]...\n"
-    "                         [--ready-timeout SECONDS] [--accel auto|kvm|tcg]\n\n"
+    "                         [--ready-timeout SECONDS] [--accel auto|kvm|tcg]\n"
+    "                         [--probe]\n\n"
     "Runs the first-boot installation unattended: Discover -> Preflight -> ChooseProfile ->\n"
     "Plan -> ManagementCluster -> WorkloadClusters -> Report. The answer file is found on\n"
     "the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the boot\n"
@@ -46,7 +47,10 @@ constexpr const char* kInstallerHelp =
     "                        boot medium's kernel, at most 20 s) and uses KVM only\n"
     "                        when that guest's kernel prints; otherwise TCG\n"
     "                        (emulation, much slower). The choice and the reason are\n"
-    "                        in the report\n\n"
+    "                        in the report\n"
+    "  --probe               before anything is created, ARP-probe (as arping -D) every\n"
+    "                        node IP and VIP of the bridge-mode clusters on the uplink;\n"
+    "                        refuse, changing nothing, when one is already in use\n\n"
     "Without an answer file and with a terminal on stdin, a menu shows each hardware\n"
     "profile and how it fits this host, then the clusters, then the plan summary to\n"
     "confirm before anything is created. Without a terminal it exits 2.\n\n"
@@ -69,7 +73,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
                                  {"wait"},
                                  {"linger", true},
                                  {"ready-timeout", true},
-                                 {"accel", true}});
+                                 {"accel", true},
+                                 {"probe"}});
   if (!args) return UsageError("installer", args.error(), kInstallerHelp, io);
   if (args->Has("help")) {
     io.out << kInstallerHelp;
@@ -98,6 +103,7 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   }
 
   o.accel = args->Get("accel", "auto");
+  o.probe = args->Has("probe");
   if (o.accel != "auto" && o.accel != "kvm" && o.accel != "tcg") {
     return UsageError("installer", Error::Input("--accel takes auto, kvm or tcg"), kInstallerHelp, io);
   }

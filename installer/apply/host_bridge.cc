@@ -1,6 +1,7 @@
 // The host bridge on the uplink.
 #include "installer/apply/host_bridge.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -82,7 +83,27 @@ IpRunner SystemIp() {
   };
 }
 
-Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::string& bridge, const IpRunner& ip) {
+Result<HostAddresses> ReadHostAddresses(const std::string& uplink, const std::string& bridge, const IpRunner& ip) {
+  auto up = ReadLink(uplink, ip);
+  if (!up) return std::move(up).error();
+  if (!up->exists) return Error::Input("uplink NIC '" + uplink + "' does not exist on this host");
+  auto [gateway, dev] = DefaultRoute(ip);
+  HostAddresses h;
+  std::string carrier = uplink;
+  if (up->master == bridge) {
+    auto br = ReadLink(bridge, ip);
+    if (!br) return std::move(br).error();
+    h.cidrs = br->ipv4;
+    carrier = bridge;
+  }
+  h.cidrs.insert(h.cidrs.end(), up->ipv4.begin(), up->ipv4.end());
+  if (dev == carrier || dev == uplink) h.gateway = gateway;
+  h.carrier = carrier;
+  return h;
+}
+
+Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::string& bridge, const IpRunner& ip,
+                                       const HostAddress& address) {
   auto up = ReadLink(uplink, ip);
   if (!up) return std::move(up).error();
   if (!up->exists) return Error::Input("uplink NIC '" + uplink + "' does not exist on this host");
@@ -92,8 +113,12 @@ Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::str
   auto [gateway, route_dev] = DefaultRoute(ip);
 
   BridgeOutcome out;
+  auto holds = [](const std::vector<std::string>& list, const std::string& cidr) {
+    return std::find(list.begin(), list.end(), cidr) != list.end();
+  };
   // Already done (a rerun, or a reboot of an installed host).
-  if (br->exists && up->master == bridge && up->ipv4.empty()) {
+  if (br->exists && up->master == bridge && up->ipv4.empty() &&
+      (address.cidr.empty() || holds(br->ipv4, address.cidr))) {
     out.addresses = br->ipv4;
     out.gateway = route_dev == bridge ? gateway : "";
     return out;
@@ -103,9 +128,24 @@ Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::str
     return Error::Input("uplink '" + uplink + "' already belongs to '" + up->master +
                         "'; name that bridge, or free the uplink first");
   }
-  if (up->ipv4.empty()) {
+  // The host's address: moved from the uplink, or (a host with no address
+  // yet) the answer file's, configured on the bridge.
+  bool configure = false;
+  if (!address.cidr.empty() && !holds(up->ipv4, address.cidr) && !(br->exists && holds(br->ipv4, address.cidr))) {
+    if (!up->ipv4.empty()) {
+      return Error::Input("uplink '" + uplink + "' holds " + Join(up->ipv4, ", ") + ", but the answer file gives " +
+                          address.cidr + " for this host; correct the answer file's address or the NIC's");
+    }
+    configure = true;
+  }
+  if (up->ipv4.empty() && !configure && !(br->exists && up->master == bridge)) {
     return Error::Input("uplink '" + uplink +
-                        "' has no IPv4 address to move onto the bridge; give the host its address first");
+                        "' has no IPv4 address to move onto the bridge; give the host its address first (the "
+                        "answer file's [host.network] address and gateway)");
+  }
+  if (configure && gateway.empty()) {
+    gateway = address.gateway;
+    route_dev = "";
   }
 
   std::vector<Change> changes;
@@ -148,6 +188,19 @@ Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::str
           !st)
         return st;
     }
+    if (configure) {
+      if (auto st = step({"addr", "add", address.cidr, "dev", bridge}, {"addr", "del", address.cidr, "dev", bridge},
+                         "added " + address.cidr + " (the answer file's) to " + bridge);
+          !st)
+        return st;
+      if (!gateway.empty() && route_dev.empty()) {
+        if (auto st = step({"route", "replace", "default", "via", gateway, "dev", bridge},
+                           {"route", "del", "default", "via", gateway, "dev", bridge},
+                           "default route via " + gateway + " on " + bridge);
+            !st)
+          return st;
+      }
+    }
     if (!gateway.empty() && route_dev == uplink) {
       if (auto st = step({"route", "replace", "default", "via", gateway, "dev", bridge},
                          {"route", "replace", "default", "via", gateway, "dev", uplink},
@@ -164,15 +217,18 @@ Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::str
     for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
       if (!ip(it->undo)) left.push_back(it->what);
     }
-    std::string how = left.empty() ? "the host's network was restored (" + uplink + " holds " + Join(up->ipv4, ", ") +
-                                         (gateway.empty() ? "" : ", default via " + gateway) + " again)"
+    std::string before = up->ipv4.empty() ? uplink + " is as it was, with no address"
+                                          : uplink + " holds " + Join(up->ipv4, ", ") +
+                                                (route_dev == uplink ? ", default via " + gateway : "") + " again";
+    std::string how = left.empty() ? "the host's network was restored (" + before + ")"
                                    : "restoring failed too; still changed: " + Join(left, "; ");
     return Error::Runtime("cannot move " + uplink + "'s address onto bridge " + bridge + ": " + st.error().message() +
                           "; " + how);
   }
   out.changed = true;
   out.addresses = up->ipv4;
-  out.gateway = route_dev == uplink ? gateway : "";
+  if (configure) out.addresses.push_back(address.cidr);
+  out.gateway = route_dev == uplink || (configure && route_dev.empty()) ? gateway : "";
   for (const Change& c : changes) {
     if (c.what != "default route via " + uplink) out.done.push_back(c.what);
   }

@@ -38,6 +38,24 @@ struct BridgeOutcome {
 /// bridge this call created deleted) and the error says why and that the
 /// host's network was restored (or, if the restore failed too, what is left).
 /// REQUIRES: `uplink` exists and is not a bridge; names are interface names.
-Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::string& bridge, const IpRunner& ip);
+/// With `address` (a CIDR such as 192.0.2.10/24, the answer file's host
+/// address) and `gateway`: an uplink with no IPv4 address gets them on the
+/// bridge (the host's network is configured, not only moved); an uplink that
+/// holds other addresses is refused, naming both.
+struct HostAddress {
+  std::string cidr;
+  std::string gateway;  ///< "" = no default route is added
+};
+Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::string& bridge, const IpRunner& ip,
+                                       const HostAddress& address = {});
+
+/// The IPv4 CIDRs and default gateway the host has now on `uplink`, or on
+/// `bridge` when the bridge already carries the uplink (a rerun).
+struct HostAddresses {
+  std::vector<std::string> cidrs;
+  std::string gateway;
+  std::string carrier;  ///< the interface that holds them: the uplink, or the bridge on a rerun
+};
+Result<HostAddresses> ReadHostAddresses(const std::string& uplink, const std::string& bridge, const IpRunner& ip);
 
 }  // namespace slipway::installer

@@ -109,6 +109,13 @@ struct HostNetwork {
   std::optional<Ipv4> gateway;
   std::vector<Ipv4> dns;
   std::optional<Ipv4> vip;  ///< management cluster API VIP
+  /// How the management cluster's VMs reach the network: nat (libvirt's
+  /// own network on the host's subnet, for labs) or bridge (the host bridge
+  /// on the uplink NIC, carrying the host's address, as AKS hybrid's external
+  /// switch).
+  NetworkMode mode = NetworkMode::kNat;
+  std::string uplink;  ///< bridge mode: NIC name or MAC; "" = the NIC that matched, else the first with link
+  std::string bridge;  ///< bridge mode: the bridge's name; "" = kDefaultHostBridge
 };
 
 /// One [[host]] entry (or [defaults]) of a fleet answer file.

@@ -228,6 +228,11 @@ class Planner {
     spec.pod_cidr = "10.200.0.0/16";
     spec.service_cidr = "10.201.0.0/16";
     if (auto st = AddNetwork(&spec, m.cidr); !st) return st;
+    if (m.mode == NetworkMode::kBridge) {
+      plan_.networks.back().mode = NetworkMode::kBridge;
+      plan_.networks.back().bridge = m.bridge;
+      spec.network = plan_.networks.back();
+    }
     std::string why;
     auto pool = ParseIpRange(m.node_ip_pool, &why);
     if (!pool) return Error::Input("management node IP pool: " + why);

@@ -28,6 +28,10 @@ struct ManagementNetwork {
   std::string vip = "172.31.0.2";
   std::string node_ip_pool = "172.31.0.10-172.31.0.99";
   std::vector<std::string> dns = {"172.31.0.1"};
+  /// nat: libvirt's own network on `cidr`; bridge: the VMs join the host
+  /// bridge, on the host's own subnet (the answer file's mode = "bridge").
+  NetworkMode mode = NetworkMode::kNat;
+  std::string bridge;
 };
 
 struct PlanInputs {

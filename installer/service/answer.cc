@@ -132,6 +132,9 @@ FleetHost ApplyDefaults(const FleetHost& d, const FleetHost& h) {
   if (out.ssh_authorized_keys.empty()) out.ssh_authorized_keys = d.ssh_authorized_keys;
   if (!out.network.gateway) out.network.gateway = d.network.gateway;
   if (out.network.dns.empty()) out.network.dns = d.network.dns;
+  if (!h.positions.count("network.mode")) out.network.mode = d.network.mode;
+  if (out.network.uplink.empty()) out.network.uplink = d.network.uplink;
+  if (out.network.bridge.empty()) out.network.bridge = d.network.bridge;
   return out;
 }
 

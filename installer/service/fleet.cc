@@ -93,6 +93,35 @@ void ReadHostNetwork(const toml::table& t, const std::string& file, bool default
     if (!h->network.gateway) r.ErrorAt("gateway", "'gateway': " + why);
   }
   ReadIpList(r, "dns", &h->network.dns);
+  if (auto s = r.String("mode", Need::kOptional)) {
+    if (*s == "bridge" || *s == "nat") {
+      h->network.mode = *s == "bridge" ? NetworkMode::kBridge : NetworkMode::kNat;
+      h->positions["network.mode"] = r.ValuePos("mode");
+    } else {
+      r.ErrorAt("mode",
+                "'mode' must be \"bridge\" (the host bridge on the uplink NIC) or \"nat\" (a libvirt NAT "
+                "network), not '" +
+                    *s + "'");
+    }
+  }
+  if (auto s = r.String("uplink", Need::kOptional)) {
+    std::string why;
+    if (IsInterfaceName(*s) || ParseMac(*s, &why)) {
+      h->network.uplink = *s;
+    } else {
+      r.ErrorAt("uplink",
+                "'uplink' names a NIC by its interface name (1 to 15 characters, no '/', ':' or spaces) "
+                "or its MAC address; '" +
+                    *s + "' is neither");
+    }
+  }
+  if (auto s = r.String("bridge", Need::kOptional)) {
+    if (IsInterfaceName(*s)) {
+      h->network.bridge = *s;
+    } else {
+      r.ErrorAt("bridge", "'bridge' must be an interface name of 1 to 15 characters, no '/', ':' or spaces");
+    }
+  }
   r.Finish();
 }
 

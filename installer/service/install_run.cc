@@ -13,11 +13,14 @@
 #include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/apply/executor.h"
+#include "installer/apply/host_bridge.h"
 #include "installer/apply/secrets.h"
+#include "installer/detect/arp_probe.h"
 #include "installer/detect/detect.h"
 #include "installer/detect/kvm_probe.h"
 #include "installer/detect/match.h"
 #include "installer/plan/catalog.h"
+#include "installer/plan/host_network_check.h"
 #include "installer/plan/planner.h"
 #include "installer/service/answer.h"
 
@@ -87,6 +90,9 @@ nlohmann::json WaitReady(const Plan& plan, const InstallOptions& o, RunT& run) {
   return ready;
 }
 
+// A QEMU driver on this machine (not a remote host's).
+bool IsLocalQemu(const std::string& uri) { return uri.rfind("qemu:///", 0) == 0 || uri.rfind("qemu+unix:///", 0) == 0; }
+
 // The accelerator for a real driver: forced by o.accel, or probed when
 // libvirt runs on this machine (a remote libvirt's host is not probed).
 KvmProbeResult ChooseAccel(const InstallOptions& o, const std::string& uri) {
@@ -96,8 +102,7 @@ KvmProbeResult ChooseAccel(const InstallOptions& o, const std::string& uri) {
     r.reason = "chosen with --accel " + o.accel + " (not probed)";
     return r;
   }
-  bool local = uri.rfind("qemu:///", 0) == 0 || uri.rfind("qemu+unix:///", 0) == 0;
-  if (!local) {
+  if (!IsLocalQemu(uri)) {
     r.reason = "libvirt at " + uri + " is not on this machine, so KVM was not probed (--accel kvm opts in)";
     return r;
   }
@@ -169,6 +174,11 @@ struct Run {
 // and the ten addresses after the VIP for the two management VMs.
 Result<ManagementNetwork> MgmtNetwork(const FleetHost& h) {
   ManagementNetwork m;
+  if (h.network.mode == NetworkMode::kBridge && (!h.network.address || !h.network.vip)) {
+    return Error::Input("host '" + h.name +
+                        "': [host.network] mode = \"bridge\" puts the management cluster on the host's own subnet, "
+                        "so it needs the host's 'address' (CIDR) and the management API 'vip'");
+  }
   if (!h.network.address || !h.network.vip) return m;
   auto [ip, prefix] = *h.network.address;
   uint32_t mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
@@ -184,7 +194,158 @@ Result<ManagementNetwork> MgmtNetwork(const FleetHost& h) {
   m.dns.clear();
   for (const Ipv4& d : h.network.dns) m.dns.push_back(d.ToString());
   if (m.dns.empty()) m.dns.push_back(m.gateway);
+  m.mode = h.network.mode;
+  m.bridge = h.network.bridge.empty() ? kDefaultHostBridge : h.network.bridge;
   return m;
+}
+
+// The uplink NIC for bridge mode: the answer file's (a name, or a MAC of a
+// detected NIC); else the NIC whose MAC matched the host; else the first
+// physical NIC with link.
+Result<std::string> ResolveUplink(const FleetHost& h, const HardwareReport& hw, const std::string& matched_by) {
+  const std::string& want = h.network.uplink;
+  std::string why;
+  if (!want.empty() && !ParseMac(want, &why)) return want;
+  std::string mac = !want.empty()                      ? FormatMac(*ParseMac(want, &why))
+                    : matched_by.rfind("MAC ", 0) == 0 ? matched_by.substr(4)
+                                                       : "";
+  for (const Nic& n : hw.nics) {
+    if (!mac.empty() && n.mac.value_or("") == mac) return n.name;
+  }
+  if (!want.empty()) return Error::Input("no NIC of this host has the uplink MAC " + want + " from the answer file");
+  for (const Nic& n : hw.nics) {
+    if (n.physical && n.link.value_or(false)) return n.name;
+  }
+  return Error::Input(
+      "bridge mode needs an uplink NIC, and no physical NIC has link; name one with [host.network] "
+      "uplink = \"NAME\" in the answer file");
+}
+
+// Every IPv4 address of this host ("ip -j -4 addr show"), with its prefix.
+std::vector<std::pair<Ipv4, int>> HostAddressesNow(const IpRunner& ip) {
+  std::vector<std::pair<Ipv4, int>> out;
+  auto r = ip({"-j", "-4", "addr", "show"});
+  if (!r) return out;
+  try {
+    for (const auto& link : nlohmann::json::parse(*r)) {
+      for (const auto& a : link.value("addr_info", nlohmann::json::array())) {
+        std::string why;
+        std::string text = a.value("local", "") + "/" + std::to_string(a.value("prefixlen", 32));
+        if (a.value("scope", "") == "host") continue;  // loopback
+        if (auto p = ParseIfaceAddress(text, &why)) out.push_back(*p);
+      }
+    }
+  } catch (const nlohmann::json::exception&) {
+  }
+  return out;
+}
+
+std::vector<std::pair<Ipv4, int>> ParseCidrs(const std::vector<std::string>& cidrs) {
+  std::vector<std::pair<Ipv4, int>> out;
+  for (const std::string& c : cidrs) {
+    std::string why;
+    if (auto p = ParseIfaceAddress(c, &why)) out.push_back(*p);
+  }
+  return out;
+}
+
+// The host's network, before any VM needs it. NAT networks must not take a
+// subnet the host is on. In bridge mode, the plan's addresses are checked
+// against the uplink's subnet, ARP-probed with --probe, and the host bridge
+// is made (the host's address moved onto it, or configured from the answer
+// file). Nothing is changed when a check fails.
+Status PrepareHostNetwork(const Plan& plan, const FleetHost& host, const HardwareReport& hw,
+                          const std::string& matched_by, bool check_nat, Hypervisor& hv, Run& run) {
+  std::set<std::string> bridges;
+  for (const PlanNetwork& n : plan.networks) {
+    if (n.mode == NetworkMode::kBridge) bridges.insert(n.bridge);
+  }
+  IpRunner ip = SystemIp();
+  HostNetworkView view;
+  auto fail = [](const std::vector<std::string>& problems) {
+    return Error::Input("the plan does not fit this host's network:\n  " + Join(problems, "\n  "));
+  };
+  if (bridges.empty()) {
+    if (!check_nat) return Ok();
+    view.addresses = HostAddressesNow(ip);
+    if (auto problems = CheckPlanAgainstHost(plan, view); !problems.empty()) return fail(problems);
+    return Ok();
+  }
+  if (bridges.size() > 1) {
+    return Error::Input("bridge mode: this host has one host bridge, but the plan names " +
+                        Join(std::vector<std::string>(bridges.begin(), bridges.end()), " and ") +
+                        "; give the clusters the same [network] bridge");
+  }
+  const std::string bridge = *bridges.begin();
+  auto uplink = ResolveUplink(host, hw, matched_by);
+  if (!uplink) return std::move(uplink).error();
+  auto now = ReadHostAddresses(*uplink, bridge, ip);
+  if (!now) return std::move(now).error();
+  view.addresses = HostAddressesNow(ip);
+  view.uplink = ParseCidrs(now->cidrs);
+  std::string address =
+      host.network.address ? host.network.address->first.ToString() + "/" + std::to_string(host.network.address->second)
+                           : "";
+  if (view.uplink.empty() && host.network.address) view.uplink.push_back(*host.network.address);
+  std::string gateway = !now->gateway.empty()  ? now->gateway
+                        : host.network.gateway ? host.network.gateway->ToString()
+                                               : "";
+  std::string why;
+  if (!gateway.empty()) view.gateway = ParseIpv4(gateway, &why);
+  if (auto problems = CheckPlanAgainstHost(plan, view); !problems.empty()) return fail(problems);
+  nlohmann::json report = {{"mode", "bridge"}, {"bridge", bridge}, {"uplink", *uplink}};
+
+  if (run.o.probe) {
+    // Addresses of VMs that exist already (a rerun) answer for themselves.
+    std::set<std::string> existing_clusters;
+    for (const PlanVm& vm : plan.vms) {
+      if (hv.Domain(vm.name).exists) existing_clusters.insert(vm.cluster);
+    }
+    std::vector<Ipv4> targets;
+    std::map<uint32_t, std::string> holders;
+    for (const auto& [a, holder] : BridgeAddresses(plan)) {
+      bool ours = false;
+      for (const PlanVm& vm : plan.vms) {
+        if (existing_clusters.count(vm.cluster) && (holder == vm.name || holder == "API VIP of " + vm.cluster)) {
+          ours = true;
+        }
+      }
+      if (ours) continue;
+      targets.push_back(a);
+      holders[a.value] = holder;
+    }
+    run.Status("Probing " + std::to_string(targets.size()) + " planned addresses on " + now->carrier +
+               " (ARP, as arping -D)");
+    auto answers = ArpProbe(now->carrier, targets, {});
+    if (!answers) return std::move(answers).error();
+    nlohmann::json probe = {{"probed", targets.size()}, {"in_use", nlohmann::json::array()}};
+    std::vector<std::string> used;
+    for (const ArpAnswer& a : *answers) {
+      used.push_back(a.ip.ToString() + " (" + holders[a.ip.value] + ") answered from " + a.mac);
+      probe["in_use"].push_back({{"ip", a.ip.ToString()}, {"mac", a.mac}, {"planned_for", holders[a.ip.value]}});
+    }
+    report["probe"] = probe;
+    run.report["host_network"] = report;
+    if (!used.empty()) {
+      return Error::Input("addresses of the plan are already in use on the network (ARP probe on " + now->carrier +
+                          "):\n  " + Join(used, "\n  ") +
+                          "\nnothing was changed; move the clusters' node_ip_pool or VIPs off them");
+    }
+  }
+  auto made = EnsureHostBridge(*uplink, bridge, ip, {address, host.network.gateway ? gateway : ""});
+  if (!made) {
+    run.report["host_network"] = report;
+    return std::move(made).error();
+  }
+  report["addresses"] = made->addresses;
+  report["gateway"] = made->gateway;
+  report["changed"] = made->changed;
+  report["done"] = made->done;
+  run.report["host_network"] = report;
+  run.Status("Host bridge " + bridge + " on " + *uplink + ": carries " + Join(made->addresses, ", ") +
+             (made->gateway.empty() ? "" : ", default via " + made->gateway) +
+             (made->changed ? "" : " (already in place)"));
+  return Ok();
 }
 
 // The part of a plan that the management cluster needs.
@@ -422,6 +583,10 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   };
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ManagementCluster"));
   run.Phase("ManagementCluster");
+  if (auto st = PrepareHostNetwork(*plan, host, *hw, run.report.value("matched_by", std::string()),
+                                   domain_type != "test" && IsLocalQemu(uri), **hv, run);
+      !st)
+    return run.Fail(st.error());
   if (auto st = apply(ManagementOnly(*plan), "management cluster"); !st) return run.Fail(st.error());
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase WorkloadClusters"));
   run.Phase("WorkloadClusters");

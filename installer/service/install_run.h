@@ -35,6 +35,9 @@ struct InstallOptions {
   /// guest under KVM (installer/detect/kvm_probe.h) and uses KVM only when it
   /// runs; "kvm" and "tcg" choose without probing.
   std::string accel = "auto";
+  /// Before anything is created, ARP-probe (RFC 5227, as `arping -D`) every
+  /// address that a bridge-mode network hands out; refuse when one answers.
+  bool probe = false;
 };
 
 struct ProfileMatch;

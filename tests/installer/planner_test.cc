@@ -294,7 +294,7 @@ TEST_CASE("profile auto picks the most demanding profile every host fits") {
   CHECK((*both)->name == "edge-small");
 }
 
-TEST_CASE("Linux VMs on Secure-Boot firmware get one plan warning per firmware choice; Windows VMs none") {
+TEST_CASE("Linux VMs on Secure-Boot firmware get one plan warning per firmware choice, Windows VMs none") {
   Inputs in{{MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})}, {MakeCluster("sb", 1, 3, 2, 1, 1)}};
   in.clusters[0].control_plane_firmware = "uefi-secure";
   in.clusters[0].positions["control_plane.firmware"] = {"synthetic/sb.toml", 9, 12};

@@ -115,7 +115,7 @@ TEST_CASE("a CA set that is only partly present is an error naming the missing f
   CHECK(!fs::exists(dir / "secrets/ca_prod/ca-cert"));
 }
 
-TEST_CASE("a partial CA in the old one-file-per-secret layout is an error too; a complete one is kept") {
+TEST_CASE("a partial CA in the old one-file-per-secret layout is an error too, and a complete one is kept") {
   TempDir dir;
   WriteText(dir / "secrets/ca-key_old", "KEY");
   WriteText(dir / "secrets/ca-cert-hash_old", "sha256:abc");

@@ -41,6 +41,7 @@ class Namespaces {
     auto j = nlohmann::json::parse(InHost("ip -j -4 route show default").out);
     return j.empty() ? "" : j[0].value("dev", "");
   }
+  testing::RunResult InDc(const std::string& cmd) const { return testing::Run("ip netns exec " + dc_ + " " + cmd); }
   bool HasAddress(const std::string& dev, const std::string& ip) const {
     for (const auto& a : Addr(dev).value("addr_info", nlohmann::json::array())) {
       if (a.value("local", "") == ip) return true;
@@ -57,7 +58,8 @@ class Namespaces {
 
 }  // namespace
 
-TEST_CASE("slipway bridge moves the host's address and route onto a bridge over the uplink; a rerun changes nothing") {
+TEST_CASE(
+    "slipway bridge moves the host's address and route onto a bridge over the uplink, and a rerun changes nothing") {
   Namespaces ns;
   INFO(ns.error());
   REQUIRE(ns.ok());
@@ -110,4 +112,149 @@ TEST_CASE("slipway bridge refuses an uplink that does not exist or has no addres
   CHECK(ns.Addr("slwbr0").is_null());
   r = ns.InHost(testing::Slipway() + " bridge --uplink 'a/b'");
   CHECK(r.exit_code == 2);
+}
+
+namespace {
+
+// slipway-installer inside the "host" namespace: the lab fixture host (its
+// hardware from a captured sysroot), libvirt's test driver, and an answer
+// file that puts the management cluster on the host bridge over up0.
+struct BridgedInstall {
+  testing::TempDir t;
+  std::string Answer(const std::string& address_line) {
+    std::string answer = t / "answer.toml";
+    testing::WriteText(answer,
+                       "[defaults]\nhardware_profile = \"lab\"\nclusters = [\"lab\"]\n\n"
+                       "[[host]]\nname = \"lab-01\"\nmac = \"02:fc:00:00:00:01\"\n[host.network]\n"
+                       "mode = \"bridge\"\nuplink = \"up0\"\n" +
+                           address_line + "gateway = \"192.0.2.1\"\nvip = \"192.0.2.20\"\n");
+    return answer;
+  }
+  testing::RunResult Run(const Namespaces& ns, const std::string& env, const std::string& flags,
+                         const std::string& state = "state") {
+    std::string fixture = testing::Fixtures() + "/hosts/lab-csv";
+    std::string installer = testing::Slipway();
+    installer = installer.substr(0, installer.rfind('/')) + "/slipway-installer";
+    return ns.InHost("env " + env + " " + installer + " --sysroot " + fixture + " --fs-usage " + fixture +
+                     "/statvfs.json --answer " + t / "answer.toml" + " --state " + t / state + " --storage-root " +
+                     t / "root" + " --connect test:///default " + flags + " < /dev/null");
+  }
+  nlohmann::json Report(const std::string& state = "state") {
+    return nlohmann::json::parse(testing::ReadText(t / (state + "/report.json")));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the installer in bridge mode puts the host bridge on the uplink, and the management VMs on it") {
+  Namespaces ns;
+  INFO(ns.error());
+  REQUIRE(ns.ok());
+  BridgedInstall in;
+  in.Answer("address = \"192.0.2.10/24\"\n");
+  auto r = in.Run(ns, "", "--probe");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("Host bridge slwbr0 on up0: carries 192.0.2.10/24, default via 192.0.2.1") != std::string::npos);
+  CHECK(r.out.find("Probing ") != std::string::npos);
+  auto report = in.Report();
+  CHECK(report["host_network"]["changed"] == true);
+  CHECK(report["host_network"]["uplink"] == "up0");
+  CHECK(report["host_network"]["probe"]["in_use"].empty());
+  CHECK(report["host_network"]["probe"]["probed"].get<int>() >= 3);  // 2 VMs and the VIP
+  CHECK(ns.HasAddress("slwbr0", "192.0.2.10"));
+  CHECK(ns.Addr("up0").value("master", "") == "slwbr0");
+  CHECK(ns.DefaultDev() == "slwbr0");
+  CHECK(ns.ReachesGateway());
+  // The management cluster's network is the bridge, on the host's subnet.
+  auto plan = nlohmann::json::parse(testing::ReadText(in.t / "state/plan.json"));
+  bool mgmt_bridged = false;
+  for (const auto& n : plan["networks"]) {
+    if (n["cluster"] == "mgmt") mgmt_bridged = n["mode"] == "bridge" && n["bridge"] == "slwbr0";
+  }
+  CHECK(mgmt_bridged);
+  // A rerun finds it in place and changes nothing.
+  auto again = in.Run(ns, "", "", "state2");
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("Host bridge slwbr0 on up0: carries 192.0.2.10/24, default via 192.0.2.1 (already in place)") !=
+        std::string::npos);
+  CHECK(in.Report("state2")["host_network"]["changed"] == false);
+}
+
+TEST_CASE(
+    "the installer's --probe refuses planned addresses that answer ARP on the network, before anything is changed") {
+  Namespaces ns;
+  REQUIRE(ns.ok());
+  // Someone on the datacenter side already uses the management VMs' first
+  // address and the VIP.
+  REQUIRE(ns.InDc("ip addr add 192.0.2.21/24 dev dc0").exit_code == 0);
+  REQUIRE(ns.InDc("ip addr add 192.0.2.20/24 dev dc0").exit_code == 0);
+  std::string dc_mac = nlohmann::json::parse(ns.InDc("ip -j link show dev dc0").out)[0].value("address", "");
+  BridgedInstall in;
+  in.Answer("address = \"192.0.2.10/24\"\n");
+  auto r = in.Run(ns, "", "--probe");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  auto report = in.Report();
+  std::string error = report.value("error", "");
+  CHECK(error.find("already in use on the network (ARP probe on up0)") != std::string::npos);
+  CHECK(error.find("192.0.2.20 (API VIP of mgmt) answered from " + dc_mac) != std::string::npos);
+  CHECK(error.find("192.0.2.21 (mgmt-") != std::string::npos);
+  CHECK(report["host_network"]["probe"]["in_use"].size() == 2);
+  // Nothing changed: no bridge, the address still on the uplink.
+  CHECK(ns.Addr("slwbr0").is_null());
+  CHECK(ns.HasAddress("up0", "192.0.2.10"));
+  CHECK(ns.ReachesGateway());
+}
+
+TEST_CASE("the installer configures the answer file's address on the bridge of an uplink that has none") {
+  Namespaces ns;
+  REQUIRE(ns.ok());
+  REQUIRE(ns.InHost("ip addr flush dev up0").exit_code == 0);
+  REQUIRE(!ns.ReachesGateway());
+  BridgedInstall in;
+  in.Answer("address = \"192.0.2.10/24\"\n");
+  auto r = in.Run(ns, "", "");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(ns.HasAddress("slwbr0", "192.0.2.10"));
+  CHECK(ns.DefaultDev() == "slwbr0");
+  CHECK(ns.ReachesGateway());
+}
+
+TEST_CASE("a failed bridge step during the install restores the host's network, and the report says why") {
+  for (int k : {2, 4, 6}) {
+    Namespaces ns;
+    REQUIRE(ns.ok());
+    BridgedInstall in;
+    in.Answer("address = \"192.0.2.10/24\"\n");
+    auto r = in.Run(ns, "SLIPWAY_TEST_FAIL_BRIDGE_STEP=" + std::to_string(k), "");
+    INFO("failing step " << k << ": " << r.out << r.err);
+    CHECK(r.exit_code == 1);
+    auto report = in.Report();
+    CHECK(report["result"] == "failed");
+    CHECK(report.value("error", "")
+              .find("the host's network was restored (up0 holds 192.0.2.10/24, default via "
+                    "192.0.2.1 again)") != std::string::npos);
+    CHECK(ns.HasAddress("up0", "192.0.2.10"));
+    CHECK(ns.Addr("slwbr0").is_null());
+    CHECK(ns.ReachesGateway());
+  }
+}
+
+TEST_CASE("bridge mode refuses an answer-file address that the uplink does not hold, changing nothing") {
+  Namespaces ns;
+  REQUIRE(ns.ok());
+  BridgedInstall in;
+  in.Answer("address = \"192.0.2.11/24\"\n");
+  auto r = in.Run(ns, "", "");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(in.Report()
+            .value("error", "")
+            .find("uplink 'up0' holds 192.0.2.10/24, but the answer file gives "
+                  "192.0.2.11/24") != std::string::npos);
+  CHECK(ns.Addr("slwbr0").is_null());
+  CHECK(ns.HasAddress("up0", "192.0.2.10"));
 }
