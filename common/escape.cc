@@ -128,6 +128,25 @@ Result<std::string> ConfigToken(std::string_view s) {
   return out + "\"";
 }
 
+Result<std::string> KeepalivedToken(std::string_view s) {
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == '\0' || c == '"' || c == '$') {
+      return Error::Input(
+          "a keepalived.conf value cannot hold a line break, NUL, '\"' or '$' (keepalived has no "
+          "escapes inside quotes, and expands $NAME): '" +
+          SanitizeForDisplay(s) + "'");
+    }
+  }
+  bool plain = !s.empty();
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == ':' || c == '/' || c == '@' || c == '+' || c == '-';
+    plain = plain && ok;
+  }
+  if (plain) return std::string(s);
+  return "\"" + std::string(s) + "\"";  // read verbatim, blanks, '#', '!' and '\\' included
+}
+
 Result<std::string> IniValue(std::string_view s) {
   for (char c : s) {
     if (c == '\n' || c == '\r' || c == '\0') {

@@ -37,6 +37,13 @@ Result<std::string> ShellQuote(std::string_view s);
 /// line breaks and NUL are input errors.
 Result<std::string> ConfigToken(std::string_view s);
 
+/// A token for keepalived.conf: as is when plain ([A-Za-z0-9_.:/@+-]),
+/// else double-quoted verbatim. keepalived reads a quoted string with no
+/// escapes (a backslash stays a backslash) and substitutes $NAME, so '"',
+/// '$', line breaks and NUL are input errors. (ConfigToken's \" and \$
+/// are HAProxy's, and keepalived would read the backslashes.)
+Result<std::string> KeepalivedToken(std::string_view s);
+
 /// An INI value (cloudbase-init.conf and the like): kept as is, as INI has no
 /// quoting, but a line break, NUL, a leading space or ';'/'#' that would
 /// change what the parser reads are input errors.

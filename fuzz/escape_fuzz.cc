@@ -114,5 +114,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     Check(s.find_first_of(std::string("\n\r\0", 3)) != std::string::npos);
   }
+
+  // keepalived reads a quoted string verbatim (tests/integration/
+  // config_token_test.cc shows it with the real keepalived).
+  if (auto tok = KeepalivedToken(s)) {
+    bool quoted = tok->size() >= 2 && tok->front() == '"' && tok->back() == '"' && *tok != s;
+    Check((quoted ? tok->substr(1, tok->size() - 2) : *tok) == s);
+    Check(tok->find_first_of(std::string("\n\r\0$", 4)) == std::string::npos);
+  } else {
+    Check(s.find_first_of(std::string("\n\r\0\"$", 5)) != std::string::npos);
+  }
   return 0;
 }

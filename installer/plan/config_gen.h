@@ -4,8 +4,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/error.h"
+#include "common/escape.h"
 #include "installer/plan/plan.h"
 
 namespace slipway::installer {
@@ -17,8 +20,11 @@ struct Backend {
 };
 
 /// A complete haproxy.cfg: TCP frontend on `port`, health-checked backends
-/// (HTTPS GET /readyz on the API servers).
-std::string HaproxyApiConfig(const std::string& frontend_name, const std::vector<Backend>& backends, int port = 6443);
+/// (HTTPS GET /readyz on the API servers). Every value passes through
+/// ConfigToken (common/escape.h); one that cannot be a token (a line break,
+/// NUL) is an input error, never a line of the file.
+Result<std::string> HaproxyApiConfig(const std::string& frontend_name, const std::vector<Backend>& backends,
+                                     int port = 6443);
 
 struct VrrpPeer {
   std::string name;
@@ -27,15 +33,31 @@ struct VrrpPeer {
 
 /// keepalived.conf for one LB VM of a group: VRRP instance holding `vip`,
 /// unicast to the other peers, priority by position (first is MASTER), and
-/// a check that lowers the priority when HAProxy is not running.
-std::string KeepalivedConfig(const std::string& cluster, size_t index, const std::vector<VrrpPeer>& peers,
-                             const std::string& vip, int prefix);
+/// a check that lowers the priority when HAProxy is not running. Values go
+/// through ConfigToken, as in HaproxyApiConfig.
+Result<std::string> KeepalivedConfig(const std::string& cluster, size_t index, const std::vector<VrrpPeer>& peers,
+                                     const std::string& vip, int prefix);
 
 /// kubeadm documents for a control-plane or worker VM. The first control
 /// plane gets Init+Cluster configuration; the others a control-plane Join;
 /// workers a Join. Secrets are {{secret:...}} references.
 std::string KubeadmConfig(const PlanCluster& c, const PlanVm& vm, const std::vector<const PlanVm*>& control_planes,
                           const std::string& pod_cidr, const std::string& service_cidr);
+
+/// Quotes config-file values with ConfigToken, keeping the first error, so
+/// that a generator can build its text and fail once at the end.
+class ConfigTokens {
+ public:
+  using Escaper = Result<std::string> (*)(std::string_view);
+  explicit ConfigTokens(Escaper escaper = &ConfigToken) : escaper_(escaper) {}
+  std::string operator()(std::string_view value);
+  /// The text, or the first value that could not be a token.
+  Result<std::string> Finish(const std::string& file, std::string text) const;
+
+ private:
+  Escaper escaper_;
+  std::string error_;
+};
 
 /// EncryptionConfiguration (aescbc, key from a secret reference).
 std::string EncryptionConfig(const std::string& cluster);

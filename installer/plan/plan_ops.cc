@@ -136,32 +136,36 @@ Result<std::string> RenderLbConfig(const Plan& plan, const std::string& cluster,
     if (vm && (vm->role == "control-plane" || vm->role == "apiserver"))
       api.push_back({vm->name, vm->nics.at(0).ip, 6443});
   }
-  std::string out = HaproxyApiConfig("kube-apiserver", api);
+  auto api_cfg = HaproxyApiConfig("kube-apiserver", api);
+  if (!api_cfg) return api_cfg;
+  ConfigTokens tok;
+  std::string out = std::move(*api_cfg);
   for (const LbRule& r : rules) {
     std::string name = "svc-" + r.service.ns + "-" + r.service.name;
-    out += "\n# Service " + r.service.ns + "/" + r.service.name +
+    // The comment is a value too: a line break in it would start a new line.
+    out += "\n# Service " + tok(r.service.ns + "/" + r.service.name) +
            " (type LoadBalancer)\n"
            "frontend " +
-           name +
+           tok(name) +
            "\n"
            "    bind " +
-           r.vip + ":" + std::to_string(r.service.port) +
+           tok(r.vip + ":" + std::to_string(r.service.port)) +
            " transparent\n"
            "    default_backend " +
-           name +
-           "-nodes\n"
+           tok(name + "-nodes") +
+           "\n"
            "\n"
            "backend " +
-           name +
-           "-nodes\n"
+           tok(name + "-nodes") +
+           "\n"
            "    balance roundrobin\n"
            "    option tcp-check\n"
            "    default-server check inter 2s fall 3 rise 2\n";
     for (size_t i = 0; i < r.backends.size(); ++i) {
-      out += "    server node" + std::to_string(i + 1) + " " + r.backends[i] + "\n";
+      out += "    server node" + std::to_string(i + 1) + " " + tok(r.backends[i]) + "\n";
     }
   }
-  return out;
+  return tok.Finish("haproxy.cfg", std::move(out));
 }
 
 }  // namespace slipway::installer

@@ -75,7 +75,7 @@ class Planner {
     if (auto st = PlaceOnCsvs(plan_.csvs, plan_.pools, in_.image_gib, &plan_.vms, &plan_.base_volumes); !st) {
       return std::move(st).error();
     }
-    Configs();
+    if (auto st = Configs(); !st) return std::move(st).error();
     Secrets();
     return std::move(plan_);
   }
@@ -343,7 +343,7 @@ class Planner {
     return g;
   }
 
-  void Configs() {
+  Status Configs() {
     std::map<std::string, PlanVm*> by_id;
     for (PlanVm& vm : plan_.vms) by_id[vm.id] = &vm;
     for (ClusterSpec& spec : specs_) {
@@ -363,12 +363,13 @@ class Planner {
       for (const PlanVm* lb : lbs) peers.push_back({lb->name, lb->nics[0].ip});
       for (size_t i = 0; i < lbs.size(); ++i) {
         PlanVm* lb = lbs[i];
-        lb->files.push_back({"/etc/haproxy/haproxy.cfg", HaproxyApiConfig("kube-apiserver", backends), "0644", {}});
+        auto haproxy = HaproxyApiConfig("kube-apiserver", backends);
+        if (!haproxy) return std::move(haproxy).error();
+        lb->files.push_back({"/etc/haproxy/haproxy.cfg", std::move(*haproxy), "0644", {}});
         if (spec.cluster.lb_ha) {
-          lb->files.push_back({"/etc/keepalived/keepalived.conf",
-                               KeepalivedConfig(spec.cluster.name, i, peers, spec.cluster.api_vip, spec.prefix),
-                               "0644",
-                               {}});
+          auto keepalived = KeepalivedConfig(spec.cluster.name, i, peers, spec.cluster.api_vip, spec.prefix);
+          if (!keepalived) return std::move(keepalived).error();
+          lb->files.push_back({"/etc/keepalived/keepalived.conf", std::move(*keepalived), "0644", {}});
         } else {
           // A single LB carries the VIP as a second address.
           lb->files.push_back(
@@ -401,6 +402,7 @@ class Planner {
       }
       plan_.clusters.push_back(spec.cluster);
     }
+    return Ok();
   }
 
   void Secrets() {

@@ -38,3 +38,29 @@ TEST_CASE("haproxy reads every ConfigToken-quoted value back as the value") {
     }
   }
 }
+
+// KeepalivedToken against the real keepalived: each value names a VRRP
+// instance whose interface does not exist, and keepalived -t names the
+// instance as it read it ("interface nodev0 for vrrp_instance X doesn't
+// exist"). Values keepalived cannot read back are refused.
+TEST_CASE("keepalived reads every KeepalivedToken-quoted value back as the value, and the rest is refused") {
+  const std::vector<std::string> values = {"VI_prod", "a b",     "back\\slash", "#not-a-comment",    "!bang",
+                                           "it's",    "x;y|z&w", "`id` (id)",   "gr\xC3\xBC\xC3\x9F"};
+  TempDir dir;
+  for (const std::string& v : values) {
+    auto token = KeepalivedToken(v);
+    REQUIRE(token.ok());
+    std::string cfg = dir / "keepalived.conf";
+    WriteText(cfg, "vrrp_instance " + *token +
+                       " {\n    state MASTER\n    interface nodev0\n    virtual_router_id 51\n    priority 100\n"
+                       "    virtual_ipaddress {\n        192.0.2.9/24\n    }\n}\n");
+    auto r = Run("keepalived -t -f " + cfg + " -l -D -n");
+    INFO(v << " -> " << *token << "\n" << r.out << r.err);
+    std::string out = r.out + r.err;
+    CHECK(out.find("interface nodev0 for vrrp_instance " + v + " doesn't exist") != std::string::npos);
+  }
+  for (const std::string& bad : std::vector<std::string>{"say \"hi\"", "$HOME", "a\nb", std::string("a\0b", 3)}) {
+    INFO(bad);
+    CHECK(!KeepalivedToken(bad).ok());
+  }
+}
