@@ -65,4 +65,11 @@ inline bool IsInterfaceName(std::string_view name) {
 /// The bridge `slipway bridge` and the installer make when none is named.
 inline constexpr const char* kDefaultHostBridge = "slwbr0";
 
+/// A VLAN on the host bridge is a tagged port "BRIDGE.N" (a VLAN interface
+/// on the bridge) under a sub-bridge "BRIDGEvN", which the cluster's VMs
+/// join: their frames leave the uplink tagged with N. Both names must be
+/// interface names, so BRIDGE has at most 10 characters when a VLAN is used.
+inline std::string VlanPortName(const std::string& bridge, int vlan) { return bridge + "." + std::to_string(vlan); }
+inline std::string VlanBridgeName(const std::string& bridge, int vlan) { return bridge + "v" + std::to_string(vlan); }
+
 }  // namespace slipway

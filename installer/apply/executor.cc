@@ -48,7 +48,7 @@ std::string NetworkXml(const PlanNetwork& n) {
     // The host's bridge on its uplink (slipway bridge): VM NICs join the
     // datacenter network; the datacenter serves routing and DNS.
     return "<network>\n  <name>" + XmlEscape(n.name) + "</name>\n  <uuid>" + NameUuid(n.id) +
-           "</uuid>\n  <forward mode='bridge'/>\n  <bridge name='" + XmlEscape(n.bridge) + "'/>\n</network>\n";
+           "</uuid>\n  <forward mode='bridge'/>\n  <bridge name='" + XmlEscape(n.AttachBridge()) + "'/>\n</network>\n";
   }
   return "<network>\n  <name>" + XmlEscape(n.name) + "</name>\n  <uuid>" + NameUuid(n.id) +
          "</uuid>\n  <forward mode='nat'/>\n  <bridge name='" + BridgeName(n.id) +
@@ -323,11 +323,12 @@ class Executor {
     if (s.kind == "network") {
       const PlanNetwork& n = *nets_.at(s.plan_id);
       if (n.mode == NetworkMode::kBridge && domain_type_ != "test" &&
-          !fs::exists("/sys/class/net/" + n.bridge + "/bridge")) {
-        return Error::Runtime("network " + n.name + " attaches VMs to the host bridge " + n.bridge +
+          !fs::exists("/sys/class/net/" + n.AttachBridge() + "/bridge")) {
+        return Error::Runtime("network " + n.name + " attaches VMs to the host bridge " + n.AttachBridge() +
                               ", which does not exist; create it on the uplink with 'slipway bridge --uplink NIC "
                               "--bridge " +
-                              n.bridge + "' (the installer does this itself), then apply again");
+                              n.bridge + (n.vlan > 0 ? " --vlan " + std::to_string(n.vlan) : "") +
+                              "' (the installer does this itself), then apply again");
       }
       if (state == Status2::kMissing) {
         if (auto st = hv_.DefineNetwork(NetworkXml(*nets_.at(s.plan_id))); !st) return st;

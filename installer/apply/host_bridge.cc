@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/net.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
 
@@ -81,6 +82,52 @@ IpRunner SystemIp() {
     if (!r) return std::move(r).error();
     return r->out;
   };
+}
+
+Result<bool> EnsureVlanBridge(const std::string& bridge, int vlan, const IpRunner& ip) {
+  const std::string port = VlanPortName(bridge, vlan), sub = VlanBridgeName(bridge, vlan);
+  if (!IsInterfaceName(port) || !IsInterfaceName(sub)) {
+    return Error::Input("VLAN " + std::to_string(vlan) + " on bridge '" + bridge + "': '" + sub +
+                        "' is not an interface name (at most 15 characters); use a bridge name of at most 10");
+  }
+  auto br = ReadLink(bridge, ip);
+  if (!br) return std::move(br).error();
+  if (!br->exists || !br->is_bridge) {
+    return Error::Input("VLAN " + std::to_string(vlan) + ": the host bridge '" + bridge + "' does not exist");
+  }
+  auto p = ReadLink(port, ip);
+  if (!p) return std::move(p).error();
+  auto s = ReadLink(sub, ip);
+  if (!s) return std::move(s).error();
+  if (s->exists && !s->is_bridge) return Error::Input("'" + sub + "' exists and is not a bridge");
+  if (p->exists && s->exists && p->master == sub) return false;
+  std::vector<std::vector<std::string>> undo;
+  auto step = [&](std::vector<std::string> cmd, std::vector<std::string> back) -> Status {
+    auto r = ip(cmd);
+    if (!r) return std::move(r).error();
+    if (!back.empty()) undo.push_back(std::move(back));
+    return Ok();
+  };
+  auto run = [&]() -> Status {
+    if (!p->exists) {
+      if (auto st = step({"link", "add", "link", bridge, "name", port, "type", "vlan", "id", std::to_string(vlan)},
+                         {"link", "del", port});
+          !st)
+        return st;
+    }
+    if (!s->exists) {
+      if (auto st = step({"link", "add", "name", sub, "type", "bridge"}, {"link", "del", sub}); !st) return st;
+    }
+    if (auto st = step({"link", "set", port, "master", sub}, {}); !st) return st;
+    if (auto st = step({"link", "set", port, "up"}, {}); !st) return st;
+    return step({"link", "set", sub, "up"}, {});
+  };
+  if (Status st = run(); !st) {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) (void)ip(*it);
+    return Error::Runtime("cannot make VLAN " + std::to_string(vlan) + " on " + bridge + ": " + st.error().message() +
+                          "; what this step created was removed");
+  }
+  return true;
 }
 
 Result<HostAddresses> ReadHostAddresses(const std::string& uplink, const std::string& bridge, const IpRunner& ip) {

@@ -49,6 +49,12 @@ struct HostAddress {
 Result<BridgeOutcome> EnsureHostBridge(const std::string& uplink, const std::string& bridge, const IpRunner& ip,
                                        const HostAddress& address = {});
 
+/// A VLAN on the host bridge: the tagged port VlanPortName(bridge, vlan)
+/// (a VLAN interface on `bridge`) under the sub-bridge VlanBridgeName(bridge,
+/// vlan), both up. Idempotent (false: already there). On a failure, what it
+/// created is removed. REQUIRES: `bridge` exists; 1 <= vlan <= 4094.
+Result<bool> EnsureVlanBridge(const std::string& bridge, int vlan, const IpRunner& ip);
+
 /// The IPv4 CIDRs and default gateway the host has now on `uplink`, or on
 /// `bridge` when the bridge already carries the uplink (a rerun).
 struct HostAddresses {

@@ -138,6 +138,17 @@ void ReadNetwork(const toml::table& t, ClusterProfile* c, Diagnostics* diags) {
       n.bridge = *bridge;
     }
   }
+  if (auto vlan = r.Int("vlan", Need::kOptional, 1, 4094)) {
+    if (n.mode != NetworkMode::kBridge) {
+      r.ErrorAt("vlan", "'vlan' tags the cluster's frames on the host bridge, so it needs mode = \"bridge\"");
+    } else if (!IsInterfaceName(VlanBridgeName(n.bridge, static_cast<int>(*vlan)))) {
+      r.ErrorAt("vlan", "with a VLAN, the bridge name '" + n.bridge + "' is too long: the sub-bridge '" +
+                            VlanBridgeName(n.bridge, static_cast<int>(*vlan)) +
+                            "' must be an interface name of at most 15 characters; use a bridge name of at most 10");
+    } else {
+      n.vlan = static_cast<int>(*vlan);
+    }
+  }
   // positions double as "this value parsed" for the checks across sections.
   if (node_cidr) {
     n.node_cidr = *node_cidr;

@@ -80,6 +80,7 @@ struct ClusterNetwork {
   std::vector<Ipv4> dns;
   NetworkMode mode = NetworkMode::kNat;
   std::string bridge = kDefaultHostBridge;  ///< the host bridge (bridge mode)
+  int vlan = 0;                             ///< bridge mode: 802.1Q tag, 0 = untagged
 };
 
 struct ClusterProfile {

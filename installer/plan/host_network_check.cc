@@ -27,7 +27,7 @@ std::vector<std::pair<Ipv4, std::string>> BridgeAddresses(const Plan& plan) {
     for (const PlanNic& nic : vm.nics) {
       const PlanNetwork* n = NetworkOf(plan, nic.network_id);
       std::string why;
-      if (n && n->mode == NetworkMode::kBridge) {
+      if (n && n->mode == NetworkMode::kBridge && n->vlan == 0) {
         if (auto ip = ParseIpv4(nic.ip, &why)) out.emplace_back(*ip, vm.name);
       }
     }
@@ -35,7 +35,7 @@ std::vector<std::pair<Ipv4, std::string>> BridgeAddresses(const Plan& plan) {
   for (const PlanCluster& c : plan.clusters) {
     const PlanNetwork* n = NetworkOf(plan, c.network_id);
     std::string why;
-    if (n && n->mode == NetworkMode::kBridge) {
+    if (n && n->mode == NetworkMode::kBridge && n->vlan == 0) {
       if (auto ip = ParseIpv4(c.api_vip, &why)) out.emplace_back(*ip, "API VIP of " + c.name);
     }
   }

@@ -29,9 +29,11 @@ struct HostNetworkView {
 /// the fix; empty when the plan fits the host's network.
 std::vector<std::string> CheckPlanAgainstHost(const Plan& plan, const HostNetworkView& host);
 
-/// Every address a bridge-mode network of the plan hands out: node IPs and
-/// API VIPs, with what holds each ("mgmt-lb", "API VIP of mgmt"). For the
-/// ARP probe.
+/// Every address an untagged bridge-mode network of the plan hands out:
+/// node IPs and API VIPs, with what holds each ("mgmt-lb", "API VIP of
+/// mgmt"). For the uplink-subnet check and the ARP probe. Networks on a VLAN
+/// are another segment with a subnet of their own: not checked against the
+/// uplink's, and not probed (a documented gap).
 std::vector<std::pair<Ipv4, std::string>> BridgeAddresses(const Plan& plan);
 
 }  // namespace slipway::installer

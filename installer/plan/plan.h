@@ -44,6 +44,9 @@ struct PlanNetwork {
   int prefix = 24;
   NetworkMode mode = NetworkMode::kNat;  ///< nat: libvirt's own network; bridge: the host bridge
   std::string bridge;                    ///< bridge mode: the host bridge the VMs attach to
+  int vlan = 0;                          ///< bridge mode: the VMs join VlanBridgeName(bridge, vlan) instead
+  /// The Linux bridge the VMs' NICs join (bridge mode).
+  std::string AttachBridge() const { return vlan > 0 ? VlanBridgeName(bridge, vlan) : bridge; }
 };
 
 /// A libvirt dir pool on one CSV, under <csv>/slipway/.
@@ -164,7 +167,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanHost, id, origin, hardware_profile, cores
                                    memory_capacity, vcpus_used, memory_used, libvirt_uri)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanCsv, id, path, free_bytes, allocated_bytes)
 // Plans written before bridge mode have neither field: NAT.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlanNetwork, id, name, cluster, cidr, gateway, prefix, mode, bridge)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlanNetwork, id, name, cluster, cidr, gateway, prefix, mode, bridge,
+                                                vlan)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanPool, id, name, csv_id, path)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanBaseVolume, id, name, image, pool_id, csv_id, size_bytes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanDisk, id, name, kind, size_bytes, pool_id, csv_id, base_id)

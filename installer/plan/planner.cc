@@ -280,6 +280,7 @@ class Planner {
       // are the datacenter's, not libvirt's.
       plan_.networks.back().mode = NetworkMode::kBridge;
       plan_.networks.back().bridge = c.network.bridge;
+      plan_.networks.back().vlan = c.network.vlan;
       spec.network = plan_.networks.back();
     }
     IpAllocator ips(c.network.node_ip_pool, "cluster '" + c.name + "' node_ip_pool");

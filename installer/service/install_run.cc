@@ -337,6 +337,20 @@ Status PrepareHostNetwork(const Plan& plan, const FleetHost& host, const Hardwar
     run.report["host_network"] = report;
     return std::move(made).error();
   }
+  std::set<int> vlans;
+  for (const PlanNetwork& n : plan.networks) {
+    if (n.mode == NetworkMode::kBridge && n.vlan > 0) vlans.insert(n.vlan);
+  }
+  for (int vlan : vlans) {
+    auto v = EnsureVlanBridge(bridge, vlan, ip);
+    if (!v) {
+      run.report["host_network"] = report;
+      return std::move(v).error();
+    }
+    report["vlans"].push_back(VlanBridgeName(bridge, vlan));
+    run.Status("VLAN " + std::to_string(vlan) + ": " + VlanBridgeName(bridge, vlan) + " over the tagged port " +
+               VlanPortName(bridge, vlan) + (*v ? "" : " (already there)"));
+  }
   report["addresses"] = made->addresses;
   report["gateway"] = made->gateway;
   report["changed"] = made->changed;

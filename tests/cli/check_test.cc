@@ -255,3 +255,12 @@ TEST_CASE("a fleet host's address, gateway and VIP are distinct, inside one subn
               "F:44:7: error: host 'hv-05': the management VMs take the 10 addresses after vip 10.0.3.250 "
               "(10.0.3.251-10.0.4.4), past the end of subnet 10.0.3.0/24; choose a lower vip"});
 }
+
+TEST_CASE("a cluster VLAN needs bridge mode and a bridge name short enough for its sub-bridge") {
+  CHECK(CheckBad("vlan-nat.toml") ==
+        Lines{"F:31:8: error: 'vlan' tags the cluster's frames on the host bridge, so it needs mode = \"bridge\""});
+  CHECK(
+      CheckBad("vlan-long-bridge.toml") ==
+      Lines{"F:33:8: error: with a VLAN, the bridge name 'slwbr-uplink' is too long: the sub-bridge "
+            "'slwbr-uplinkv4000' must be an interface name of at most 15 characters; use a bridge name of at most 10"});
+}

@@ -293,4 +293,12 @@ TEST_CASE("a bridge-mode network is defined on the host bridge, with no NAT, DHC
   CHECK(nat.find("<forward mode='nat'") != std::string::npos);
   CHECK(nat.find("<dns enable='no'") == std::string::npos);
   REQUIRE(testing::Run(env.Cmd("destroy", "--all")).exit_code == 0);
+  // On a VLAN the VMs join the tagged sub-bridge (slipway bridge --vlan).
+  plan.networks[1].vlan = 100;
+  file = WritePlan(env.dir, plan);
+  r = testing::Run(env.Cmd("apply", file));
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(env.daemon.hv().Network(plan.networks[1].name).xml.find("<bridge name='slwbr0v100'/>") != std::string::npos);
+  REQUIRE(testing::Run(env.Cmd("destroy", "--all")).exit_code == 0);
 }
