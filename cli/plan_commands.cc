@@ -1,13 +1,24 @@
 // slipway plan / plan diff / lb render.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "common/atomic_file.h"
+#include "common/input_file.h"
 #include "common/json_text.h"
+#include "common/state_lock.h"
 #include "common/strings.h"
+#include "common/subprocess.h"
 #include "installer/plan/catalog.h"
+#include "installer/plan/config_gen.h"
+#include "installer/plan/lb_sync.h"
 #include "installer/plan/plan_ops.h"
 #include "installer/plan/planner.h"
 
@@ -38,7 +49,22 @@ constexpr const char* kPlanHelp =
     "(the message says what is missing and what to remove).\n";
 
 constexpr const char* kLbHelp =
-    "usage: slipway lb render --plan PLAN.json --cluster NAME --services FILE.toml [--out FILE]\n\n"
+    "usage: slipway lb render --plan PLAN.json --cluster NAME --services FILE.toml [--out FILE]\n"
+    "       slipway lb sync --plan PLAN.json --cluster NAME [--services FILE|-] [--state DIR]\n"
+    "                       [--out-dir DIR]\n\n"
+    "sync reads the Services as the Kubernetes API lists them: the v1 List that\n"
+    "'kubectl get svc -A -o json' prints (stdin with '-' or no --services), or the\n"
+    "TOML form below (a FILE ending in .toml). Each Service of type LoadBalancer\n"
+    "keeps its VIP from the last sync (STATE/lb/CLUSTER.json, default STATE\n"
+    "/var/lib/slipway), or gets spec.loadBalancerIP when it is in the pool, or the\n"
+    "lowest free one; removed Services free theirs. It renders haproxy.cfg (one\n"
+    "frontend per Service port) and, for a keepalived pair, each LB's\n"
+    "keepalived.conf with the Service VIPs in the VRRP instance; checks them with\n"
+    "haproxy -c and keepalived -t; writes them to --out-dir; records the VIPs; and\n"
+    "prints, on stdout, the status.loadBalancer.ingress each Service should get, as\n"
+    "a v1 List (for kubectl patch or a controller). Not built yet: installing the\n"
+    "files in the running LB VMs and reloading HAProxy there.\n\n"
+    "render (and sync's TOML form):\n"
     "Renders the haproxy.cfg of a workload cluster's load-balancer VMs: the API\n"
     "frontend plus one frontend per Service of type LoadBalancer, each on a VIP from\n"
     "the cluster's vip_pool, balanced over every worker's NodePort. FILE.toml holds\n"
@@ -193,13 +219,157 @@ int RunPlan(std::span<char* const> argv, Io io) {
   return 0;
 }
 
+// haproxy -c or keepalived -t on `text`; "" when it passes.
+std::string Validate(const std::vector<std::string>& cmd, const std::string& file, const std::string& text) {
+  if (auto st = WriteFileAtomic(file, text, 0600); !st) return st.error().message();
+  std::vector<std::string> argv = cmd;
+  argv.push_back(file);
+  auto r = RunCommand(argv, {"", "", {}, true});
+  if (!r) return r.error().message();
+  if (r->exit_code != 0) return Join(argv, " ") + " refused it:\n" + r->out + r->err;
+  return "";
+}
+
+int RunLbSync(std::span<char* const> argv, Io io) {
+  auto args = Args::Parse(
+      argv, {{"help"}, {"plan", true}, {"cluster", true}, {"services", true}, {"state", true}, {"out-dir", true}});
+  if (!args) return UsageError("lb sync", args.error(), kLbHelp, io);
+  if (args->Has("help")) {
+    io.out << kLbHelp;
+    return 0;
+  }
+  for (const char* f : {"plan", "cluster"}) {
+    if (!args->Has(f)) return UsageError("lb sync", Error::Input(std::string("--") + f + " is required"), kLbHelp, io);
+  }
+  std::string cluster = args->Get("cluster");
+  if (!IsDns1123Label(cluster)) {
+    return UsageError("lb sync", Error::Input("--cluster takes a cluster name (a DNS-1123 label)"), kLbHelp, io);
+  }
+  auto plan = installer::LoadPlan(args->Get("plan"));
+  if (!plan) return ReportError("lb sync", plan.error(), io);
+  const installer::PlanCluster* c = plan->FindCluster(cluster);
+  if (!c) return ReportError("lb sync", Error::Input("the plan has no cluster '" + cluster + "'"), io);
+
+  // The Services: kubectl's JSON (a file or stdin), or lb render's TOML.
+  std::string source = args->Get("services", "-");
+  std::vector<installer::LbServiceSpec> services;
+  std::vector<std::string> warnings;
+  if (source.size() > 5 && source.compare(source.size() - 5, 5, ".toml") == 0) {
+    Diagnostics diags;
+    std::optional<std::vector<installer::LbService>> toml;
+    if (auto t = LoadTomlFile(source, &diags)) toml = installer::ReadLbServices(*t, source, &diags);
+    if (!toml) {
+      for (const Diagnostic& d : diags.items()) io.err << RenderDiagnostic(d) << "\n";
+      return 2;
+    }
+    services = installer::FromLbServices(*toml);
+  } else {
+    std::string text;
+    if (source == "-") {
+      std::string chunk(65536, '\0');
+      ssize_t n;
+      while ((n = ::read(STDIN_FILENO, chunk.data(), chunk.size())) > 0) {
+        text.append(chunk.data(), static_cast<size_t>(n));
+        if (text.size() > kMaxJsonBytes) {
+          return ReportError("lb sync", Error::Input("stdin: more than " + FormatBytes(kMaxJsonBytes) + " of JSON"),
+                             io);
+        }
+      }
+      source = "stdin";
+    } else {
+      auto t = ReadInputFile(source, kMaxJsonBytes);
+      if (!t) return ReportError("lb sync", t.error(), io);
+      text = std::move(*t);
+    }
+    auto parsed = installer::ParseServiceList(text, source, &warnings);
+    if (!parsed) return ReportError("lb sync", parsed.error(), io);
+    services = std::move(*parsed);
+  }
+
+  // One writer per state folder; the VIPs of the last sync.
+  std::string state = args->Get("state", "/var/lib/slipway");
+  auto lock = StateLock::Acquire(state);
+  if (!lock) return ReportError("lb sync", lock.error(), io);
+  std::string record = state + "/lb/" + cluster + ".json";
+  std::map<std::string, std::string> previous;
+  if (std::filesystem::exists(record)) {
+    auto j = LoadJsonFile(record);
+    if (!j) return ReportError("lb sync", j.error(), io);
+    try {
+      previous = j->at("vips").get<std::map<std::string, std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      return ReportError("lb sync", Error::Input(record + ": not a VIP record: " + e.what()), io);
+    }
+  }
+  auto vips = installer::AssignVips(*plan, cluster, services, previous);
+  if (!vips) return ReportError("lb sync", vips.error(), io);
+  auto rules = installer::SyncRules(*plan, cluster, services, *vips);
+  if (!rules) return ReportError("lb sync", rules.error(), io);
+  auto haproxy = installer::RenderLbConfig(*plan, cluster, *rules);
+  if (!haproxy) return ReportError("lb sync", haproxy.error(), io);
+  std::map<std::string, std::string> files = {{"haproxy.cfg", *haproxy}};
+  if (c->lb_ha) {
+    std::vector<installer::VrrpPeer> peers;
+    int prefix = 24;
+    for (const std::string& id : c->vms) {
+      const installer::PlanVm* vm = plan->FindVm(id);
+      if (vm && vm->role == "loadbalancer" && !vm->nics.empty()) {
+        peers.push_back({vm->name, vm->nics[0].ip});
+        prefix = vm->nics[0].prefix;
+      }
+    }
+    std::set<std::string> extra;
+    for (const auto& [key, vip] : *vips) extra.insert(vip);
+    for (size_t i = 0; i < peers.size(); ++i) {
+      auto k = installer::KeepalivedConfig(cluster, i, peers, c->api_vip, prefix,
+                                           std::vector<std::string>(extra.begin(), extra.end()));
+      if (!k) return ReportError("lb sync", k.error(), io);
+      files["keepalived-" + peers[i].name + ".conf"] = *k;
+    }
+  }
+  // Checked by the real tools before anything is recorded or written.
+  std::string check_dir = state + "/lb/.check";
+  std::error_code ec;
+  std::filesystem::create_directories(check_dir, ec);
+  for (const auto& [name, text] : files) {
+    bool is_haproxy = name == "haproxy.cfg";
+    std::string why = is_haproxy ? Validate({"haproxy", "-c", "-q", "-f"}, check_dir + "/" + name, text)
+                                 : Validate({"keepalived", "-t", "-f"}, check_dir + "/" + name, text);
+    if (!why.empty()) return ReportError("lb sync", Error::Runtime(name + ": " + why), io);
+  }
+  std::filesystem::remove_all(check_dir, ec);
+  if (args->Has("out-dir")) {
+    std::string dir = args->Get("out-dir");
+    std::filesystem::create_directories(dir, ec);
+    for (const auto& [name, text] : files) {
+      if (auto st = WriteFileAtomic(dir + "/" + name, text, 0644); !st) return ReportError("lb sync", st.error(), io);
+    }
+  }
+  nlohmann::json rec = {{"schema", "slipway.lb-vips/v1"}, {"cluster", cluster}, {"vips", *vips}};
+  if (auto st = WriteFileAtomic(record, DumpJson(rec, 2) + "\n", 0644); !st) {
+    return ReportError("lb sync", st.error(), io);
+  }
+  for (const std::string& w : warnings) io.err << "warning: " << w << "\n";
+  for (const auto& s : services) {
+    io.err << "service " << s.Key() << ": " << vips->at(s.Key());
+    for (const auto& p : s.ports) io.err << " " << p.port << "->" << p.node_port;
+    io.err << (previous.count(s.Key()) ? "" : " (new)") << "\n";
+  }
+  for (const auto& [key, vip] : previous) {
+    if (!vips->count(key)) io.err << "service " << key << ": removed, " << vip << " freed\n";
+  }
+  io.out << DumpJson(installer::IngressList(services, *vips), 2) << "\n";
+  return 0;
+}
+
 int RunLb(std::span<char* const> argv, Io io) {
+  if (!argv.empty() && std::string_view(argv[0]) == "sync") return RunLbSync(argv.subspan(1), io);
   if (argv.empty() || std::string_view(argv[0]) != "render") {
     if (!argv.empty() && std::string_view(argv[0]) == "--help") {
       io.out << kLbHelp;
       return 0;
     }
-    return UsageError("lb", Error::Input("the only lb command is 'render'"), kLbHelp, io);
+    return UsageError("lb", Error::Input("lb takes 'render' or 'sync'"), kLbHelp, io);
   }
   auto args =
       Args::Parse(argv.subspan(1), {{"help"}, {"plan", true}, {"cluster", true}, {"services", true}, {"out", true}});

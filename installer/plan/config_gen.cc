@@ -89,7 +89,7 @@ Result<std::string> HaproxyApiConfig(const std::string& frontend_name, const std
 }
 
 Result<std::string> KeepalivedConfig(const std::string& cluster, size_t index, const std::vector<VrrpPeer>& peers,
-                                     const std::string& vip, int prefix) {
+                                     const std::string& vip, int prefix, const std::vector<std::string>& extra_vips) {
   ConfigTokens tok(&KeepalivedToken);
   const VrrpPeer& self = peers[index];
   // A stable router id per cluster, 1..255.
@@ -135,8 +135,9 @@ Result<std::string> KeepalivedConfig(const std::string& cluster, size_t index, c
       "    }\n"
       "    virtual_ipaddress {\n"
       "        " +
-      tok(vip + "/" + std::to_string(prefix)) +
-      " dev eth0\n"
+      tok(vip + "/" + std::to_string(prefix)) + " dev eth0\n";
+  for (const std::string& v : extra_vips) out += "        " + tok(v + "/" + std::to_string(prefix)) + " dev eth0\n";
+  out +=
       "    }\n"
       "    track_script {\n"
       "        chk_haproxy\n"

@@ -35,8 +35,11 @@ struct VrrpPeer {
 /// unicast to the other peers, priority by position (first is MASTER), and
 /// a check that lowers the priority when HAProxy is not running. Values go
 /// through ConfigToken, as in HaproxyApiConfig.
+/// `extra_vips` (Service VIPs from `slipway lb sync`) join the API VIP in
+/// the same VRRP instance, so they fail over together.
 Result<std::string> KeepalivedConfig(const std::string& cluster, size_t index, const std::vector<VrrpPeer>& peers,
-                                     const std::string& vip, int prefix);
+                                     const std::string& vip, int prefix,
+                                     const std::vector<std::string>& extra_vips = {});
 
 /// kubeadm documents for a control-plane or worker VM. The first control
 /// plane gets Init+Cluster configuration; the others a control-plane Join;

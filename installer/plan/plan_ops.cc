@@ -141,7 +141,8 @@ Result<std::string> RenderLbConfig(const Plan& plan, const std::string& cluster,
   ConfigTokens tok;
   std::string out = std::move(*api_cfg);
   for (const LbRule& r : rules) {
-    std::string name = "svc-" + r.service.ns + "-" + r.service.name;
+    // One frontend per Service port: "svc-NAMESPACE-NAME-PORT".
+    std::string name = "svc-" + r.service.ns + "-" + r.service.name + "-" + std::to_string(r.service.port);
     // The comment is a value too: a line break in it would start a new line.
     out += "\n# Service " + tok(r.service.ns + "/" + r.service.name) +
            " (type LoadBalancer)\n"

@@ -174,3 +174,92 @@ TEST_CASE("the hardened nftables rulesets load with nft -c on a tree without /et
     CHECK(r.exit_code == 0);
   }
 }
+
+TEST_CASE(
+    "lb sync reads kubectl's ServiceList, keeps VIPs stable across syncs, and checks with haproxy and keepalived") {
+  testing::TempDir dir;
+  std::string plan = dir / "plan.json";
+  std::string h = testing::Fixtures() + "/hosts/uefi-secureboot";
+  auto r = testing::Run(testing::Slipway() + " plan --sysroot " + h + " --fs-usage " + h + "/statvfs.json --cluster " +
+                        testing::SourceDir() + "/profiles/clusters/prod.toml --out " + plan);
+  REQUIRE(r.exit_code == 0);
+  std::string sync = testing::Slipway() + " lb sync --plan " + plan + " --cluster prod --state " + dir / "state" +
+                     " --out-dir " + dir / "out";
+  // kubectl's output on stdin: shop/web (two TCP ports and a UDP one) and
+  // shop/db (loadBalancerIP) are LoadBalancers; the others are not.
+  r = testing::Run(sync + " < " + testing::Fixtures() + "/lb/services-1.json");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("warning: shop/web port 443/UDP: skipped; the load balancers balance TCP only") !=
+        std::string::npos);
+  CHECK(r.err.find("service shop/db: 10.30.0.205 5432->31432 (new)") != std::string::npos);
+  CHECK(r.err.find("service shop/web: 10.30.0.201 80->30080 443->30443 (new)") != std::string::npos);
+  auto ingress = nlohmann::json::parse(r.out);
+  CHECK(ingress["kind"] == "List");
+  REQUIRE(ingress["items"].size() == 2);
+  CHECK(ingress["items"][1]["metadata"]["name"] == "web");
+  CHECK(ingress["items"][1]["status"]["loadBalancer"]["ingress"][0]["ip"] == "10.30.0.201");
+  std::string cfg = testing::ReadText(dir / "out/haproxy.cfg");
+  CHECK(cfg.find("frontend svc-shop-web-80\n    bind 10.30.0.201:80") != std::string::npos);
+  CHECK(cfg.find("frontend svc-shop-web-443\n    bind 10.30.0.201:443") != std::string::npos);
+  CHECK(cfg.find("server node1 10.30.0.15:30443") != std::string::npos);
+  CHECK(cfg.find("30444") == std::string::npos);  // the UDP port has no rule
+  // prod's keepalived pair carries the Service VIPs with the API VIP.
+  std::string ka = testing::ReadText(dir / "out/keepalived-prod-lb-1.conf");
+  CHECK(ka.find("10.30.0.201/24 dev eth0") != std::string::npos);
+  CHECK(ka.find("10.30.0.205/24 dev eth0") != std::string::npos);
+  CHECK(testing::Run("keepalived -t -f " + dir / "out/keepalived-prod-lb-2.conf").exit_code == 0);
+
+  // The second sync: web is gone (its rule and VIP too), api is new and
+  // takes the lowest free VIP, db keeps its VIP.
+  r = testing::Run(sync + " --services " + testing::Fixtures() + "/lb/services-2.json");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("service shop/db: 10.30.0.205 5432->31432\n") != std::string::npos);
+  CHECK(r.err.find("service default/api: 10.30.0.201 8080->30081 (new)") != std::string::npos);
+  CHECK(r.err.find("service shop/web: removed, 10.30.0.201 freed") != std::string::npos);
+  cfg = testing::ReadText(dir / "out/haproxy.cfg");
+  CHECK(cfg.find("svc-shop-web") == std::string::npos);
+  CHECK(cfg.find("frontend svc-default-api-8080") != std::string::npos);
+  auto rec = nlohmann::json::parse(testing::ReadText(dir / "state/lb/prod.json"));
+  CHECK(rec["vips"] == nlohmann::json({{"default/api", "10.30.0.201"}, {"shop/db", "10.30.0.205"}}));
+}
+
+TEST_CASE("lb sync refuses a ServiceList that is not what the API prints, naming the item") {
+  testing::TempDir dir;
+  std::string plan = dir / "plan.json";
+  std::string h = testing::Fixtures() + "/hosts/uefi-secureboot";
+  REQUIRE(testing::Run(testing::Slipway() + " plan --sysroot " + h + " --fs-usage " + h + "/statvfs.json --cluster " +
+                       testing::SourceDir() + "/profiles/clusters/prod.toml --out " + plan)
+              .exit_code == 0);
+  auto sync = [&](const std::string& json) {
+    testing::WriteText(dir / "in.json", json);
+    return testing::Run(testing::Slipway() + " lb sync --plan " + plan + " --cluster prod --state " + dir / "state" +
+                        " --services " + dir / "in.json");
+  };
+  auto svc = [](const std::string& spec) {
+    return R"({"apiVersion":"v1","kind":"List","items":[{"kind":"Service","metadata":{"name":"web","namespace":"shop"},"spec":)" +
+           spec + "}]}";
+  };
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"apiVersion":"v1","kind":"PodList","items":[]})", "kind \"List\" or \"ServiceList\""},
+      {"[1,2", "not JSON"},
+      {svc(R"({"type":"LoadBalancer","ports":[{"port":80.5,"nodePort":30080}]})"), "'port' is a number"},
+      {svc(R"({"type":"LoadBalancer","ports":[{"port":80,"nodePort":80}]})"), "nodePort 80 is outside 30000-32767"},
+      {svc(R"({"type":"LoadBalancer","ports":[{"port":80}]})"), "no nodePort"},
+      {svc(R"({"type":"LoadBalancer","loadBalancerIP":"192.0.2.1","ports":[{"port":80,"nodePort":30080}]})"),
+       "loadBalancerIP 192.0.2.1 is outside cluster 'prod' vip_pool"},
+      {svc(R"({"type":"LoadBalancer","loadBalancerIP":"10.30.0.200","ports":[{"port":80,"nodePort":30080}]})"),
+       "is already the API VIP"},
+      {R"({"apiVersion":"v1","kind":"List","items":[{"metadata":{"name":"We b\n"},"spec":{"type":"LoadBalancer"}}]})",
+       "names and namespaces are DNS-1123 labels"},
+  };
+  for (const auto& [json, want] : bad) {
+    auto r = sync(json);
+    INFO(json << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(want) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  CHECK(!std::filesystem::exists(dir / "state/lb/prod.json"));  // nothing recorded
+}
