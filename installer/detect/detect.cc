@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -207,6 +208,13 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
                                  : Probed<uint64_t>::Unknown(psectors.unknown);
     d.partitions.push_back(std::move(p));
   }
+  for (const std::string& link : s.List("/dev/disk/by-path")) {
+    auto target = s.ReadLink("/dev/disk/by-path/" + link);
+    if (target && std::filesystem::path(*target).filename() == name) d.by_path.push_back(link);
+  }
+  auto contents = ProbeDiskContents(s.Path("/dev/" + name), name, "/dev/" + name);
+  d.contents =
+      contents ? Probed<DiskContents>::Known(*contents) : Probed<DiskContents>::Unknown(contents.error().message());
   return d;
 }
 
