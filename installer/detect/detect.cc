@@ -7,6 +7,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "common/atomic_file.h"
@@ -250,11 +251,30 @@ void MarkBootMedium(const std::vector<MountEntry>& mounts, std::vector<Disk>* di
   }
 }
 
+// What keeps a disk busy: its (or a partition's) mounts, and the kernel's
+// holders (device-mapper, md, bcache) of it or its partitions.
+void MarkInUse(const Sysroot& s, const std::vector<MountEntry>& mounts, Disk* d) {
+  std::map<std::string, std::string> devs = {{d->dev, d->name}};
+  for (const Partition& p : d->partitions) devs[p.dev] = p.name;
+  std::set<std::string> seen;
+  for (const MountEntry& m : mounts) {
+    auto it = devs.find(m.dev);
+    if (it == devs.end() || it->first.empty()) continue;
+    std::string why = m.mount_point + " is mounted from " + it->second;
+    if (seen.insert(why).second) d->in_use.push_back(why);
+  }
+  for (const auto& [dev, name] : devs) {
+    std::string base = "/sys/block/" + d->name + (name == d->name ? "" : "/" + name);
+    for (const std::string& holder : s.List(base + "/holders")) d->in_use.push_back(name + " is held by " + holder);
+  }
+}
+
 std::vector<Disk> DetectDisks(const Sysroot& s, const std::vector<MountEntry>& mounts) {
   std::vector<Disk> disks;
   for (const std::string& name : s.List("/sys/block")) {
     if (StartsWith(name, "loop") || StartsWith(name, "ram") || StartsWith(name, "zram")) continue;
     disks.push_back(DetectDisk(s, name));
+    MarkInUse(s, mounts, &disks.back());
   }
   MarkBootMedium(mounts, &disks);
   return disks;

@@ -87,6 +87,9 @@ struct Disk {
   /// Partition table and file systems (libblkid on /dev/NAME); unknown when
   /// the device cannot be read, which the install-disk guard treats as "holds data".
   Probed<DiskContents> contents = Probed<DiskContents>::Unknown("not probed");
+  /// Why it is busy: "/var is mounted from sda2", "sda held by dm-0"
+  /// (mounts of it or its partitions, and /sys/block holders). Empty: idle.
+  std::vector<std::string> in_use;
   bool boot_medium = false;
   std::string boot_reason;  ///< why it is the boot medium ("/ is mounted from vda1")
   std::string csv;          ///< the CSV mount point it (or a partition) backs, if any
@@ -163,7 +166,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Partition, name, dev, size_bytes)
 // With defaults: reports saved before a field existed still load.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Disk, name, dev, size_bytes, logical_sector_bytes,
                                                 physical_sector_bytes, rotational, removable, read_only, transport,
-                                                model, serial, wwn, partitions, by_path, contents, boot_medium,
+                                                model, serial, wwn, partitions, by_path, contents, in_use, boot_medium,
                                                 boot_reason, csv)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Nic, name, physical, mac, driver, speed_mbps, link, operstate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Gpu, pci_address, vendor_id, device_id, driver)

@@ -16,6 +16,7 @@ std::string NeverReason(const Disk& d) {
   if (d.boot_medium)
     return "is the boot medium (" + d.boot_reason + "); Slipway never installs over what it booted from";
   if (!d.csv.empty()) return "backs CSV " + d.csv + "; shared storage is never an install disk";
+  if (!d.in_use.empty()) return "is in use (" + Join(d.in_use, "; ") + ")";
   if (d.read_only) return "is read-only";
   if (d.transport == "optical") return "is an optical drive";
   if (d.transport == "virtual") return "is a virtual device";

@@ -326,3 +326,22 @@ TEST_CASE("preflight and plan show the chosen install disk and why before anythi
   auto live = testing::Run(testing::Slipway() + " preflight --profile edge-small" + host);
   CHECK(live.out.find("Install disk: none (live install:") != std::string::npos);
 }
+
+TEST_CASE("install disk: a disk in use (mounted, or held by device-mapper) is never chosen") {
+  TwelveDisks h;
+  testing::WriteText(h.t / "proc/self/mountinfo",
+                     "20 1 0:30 / / rw,relatime - overlay overlay rw\n"
+                     "21 1 8:97 / /run/live/medium ro,relatime - iso9660 /dev/sdg1 ro\n"
+                     "22 1 0:61 / /ClusterStorage/Volume1 rw,relatime - cephfs 10.0.0.5:6789:/csv1 rw\n"
+                     "23 1 8:32 / /var/lib/scratch rw,relatime - ext4 /dev/sdc rw\n");
+  Sysroot root(h.t.path());
+  auto sdd = root.Resolve("/sys/block/sdd");
+  REQUIRE(sdd);
+  std::filesystem::create_directories(root.Path(*sdd + "/holders/dm-0"));
+  auto c = ChooseInstallDisk(h.Detect(), Rule("media = \"ssd\"\nmax_gib = 1000\nwipe = true\n"));
+  CHECK(VerdictFor(c, "sdc").kind == DiskVerdictKind::kNever);
+  CHECK(VerdictFor(c, "sdc").why == "is in use (/var/lib/scratch is mounted from sdc)");
+  CHECK(VerdictFor(c, "sdd").why == "is in use (sdd is held by dm-0)");
+  // sde and sdf are left: still two, still refused.
+  CHECK(c.refusal.find("matches 2 disks (sde, sdf)") != std::string::npos);
+}
