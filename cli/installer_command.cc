@@ -32,13 +32,18 @@ constexpr const char* kInstallerHelp =
     "medium, on a file system labelled SLIPWAY, or with --answer, in that order. The\n"
     "report is written to STATE/report.json (default /var/lib/slipway) and printed.\n"
     "Restarting resumes: the executor's journal in STATE makes every step idempotent;\n"
-    "STATE/installed marks a finished install. Node images (NAME.qcow2, the Windows\n"
+    "STATE/installed marks a finished install: every later start converges instead\n"
+    "(Converging -> Running): libvirt is brought back to STATE/plan.json, missing\n"
+    "networks, pools, volumes and domains are defined and started, drift is reported\n"
+    "and never overwritten, and the boot is appended to the report. Node images (NAME.qcow2, the Windows\n"
     "kit) come from --images, else slipway/images on the boot medium, else\n"
     "slipway-images on a CSV. VMs are created through --connect URI, else the\n"
     "answer file's libvirt_uri, else qemu:///system (waited for while libvirtd starts).\n\n"
     "  --bus ADDRESS|system  serve org.slipway.Installer1 on that bus while running\n"
     "  --wait                with --bus: run only when a client calls Start\n"
     "  --linger SECONDS      with --bus: keep serving that long after the run\n"
+    "  --stay                with --bus: after a boot that converged (Running), keep\n"
+    "                        serving until stopped, so 'slipway status' shows the VMs\n"
     "  --ready-timeout SECONDS  after the apply, wait that long (default 600; 0: not\n"
     "                        at all) for each Linux VM's ready line on its serial\n"
     "                        log; late VMs are reported, not failed\n"
@@ -54,6 +59,11 @@ constexpr const char* kInstallerHelp =
     "Without an answer file and with a terminal on stdin, a menu shows each hardware\n"
     "profile and how it fits this host, then the clusters, then the plan summary to\n"
     "confirm before anything is created. Without a terminal it exits 2.\n\n"
+    "Install disk: an [install_disk] rule (the host's entry, [defaults], or the\n"
+    "hardware profile) must match exactly one writable disk, or the install stops\n"
+    "(exit 3) listing every disk; interactive mode shows what would be erased and\n"
+    "asks for the disk's name typed back. Not built yet: writing the host system to\n"
+    "that disk; the host installs live, its state on the first CSV (see README).\n\n"
     "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
     "entry matches this machine, or preflight failed.\n";
 
@@ -72,6 +82,7 @@ int RunInstaller(std::span<char* const> argv, Io io) {
                                  {"bus", true},
                                  {"wait"},
                                  {"linger", true},
+                                 {"stay"},
                                  {"ready-timeout", true},
                                  {"accel", true},
                                  {"probe"}});
@@ -172,13 +183,53 @@ int RunInstaller(std::span<char* const> argv, Io io) {
       std::string line;
       return std::getline(std::cin, line) && (line == "y" || line == "Y" || line == "yes");
     };
+    sink.confirm_disk = [&](const std::string& listing, const std::string& disk) {
+      io.out << "\n"
+             << listing << "Type the disk's name (" << disk << ") to erase it; anything else stops: " << std::flush;
+      std::string line;
+      return std::getline(std::cin, line) && std::string(Trim(line)) == disk;
+    };
   }
+  // The report, on the console; with --bus, as soon as the run ends (a
+  // converged host then keeps serving while its VMs run, with --stay).
+  bool printed = false;
+  auto print_report = [&](const installer::InstallOutcome& outcome) {
+    if (printed) return;
+    printed = true;
+    const auto& r = outcome.report;
+    io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
+           << "host:     " << r.value("host_name", std::string("?")) << " ("
+           << r.value("matched_by", std::string("not matched")) << ")\n"
+           << "firmware: " << (r.contains("host") ? r["host"].value("firmware", std::string("?")) : std::string("?"))
+           << "\n"
+           << "profile:  " << r.value("profile", std::string("-")) << "\n";
+    for (const auto& p : r["phases"]) {
+      io.out << "  " << (p.value("ok", false) ? "OK    " : "FAILED") << "  " << p["name"].get<std::string>() << "  "
+             << p.value("seconds", 0.0) << " s\n";
+    }
+    if (r.contains("steps")) {
+      io.out << "steps:    " << r["steps"]["created"] << " created, " << r["steps"]["kept"] << " kept\n";
+    }
+    if (r.contains("boots")) io.out << "boots:    " << r["boots"].size() << " since the install\n";
+    io.out << "result:   " << r.value("result", std::string("?")) << "\n";
+    if (r.contains("error")) io.err << "slipway-installer: error: " << r["error"].get<std::string>() << "\n";
+    io.out << std::flush;
+    std::string status = "Finished: " + r.value("result", std::string("?"));
+    if (r.value("final_phase", std::string()) == "Running" && !r["boots"].empty()) {
+      const auto& boot = r["boots"].back();
+      status = "Running: " + std::to_string(boot.value("running", 0)) + " of " + std::to_string(boot.value("vms", 0)) +
+               " VMs";
+    }
+    sd_notifyf(0, "STATUS=%s", status.c_str());
+  };
   installer::InstallOutcome outcome;
   if (args->Has("bus")) {
     installer::ServiceOptions so;
     so.bus_address = args->Get("bus") == "system" ? "" : args->Get("bus");
     so.wait_for_start = args->Has("wait");
     so.linger_seconds = std::atoi(args->Get("linger", "0").c_str());
+    so.stay_while_running = args->Has("stay");
+    so.finished = print_report;
     auto served = installer::ServeInstaller(o, so, sink);
     if (!served) {
       sd_notify(0, "STOPPING=1");
@@ -188,23 +239,7 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   } else {
     outcome = installer::RunInstall(o, sink);
   }
-  const auto& r = outcome.report;
-  io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
-         << "host:     " << r.value("host_name", std::string("?")) << " ("
-         << r.value("matched_by", std::string("not matched")) << ")\n"
-         << "firmware: " << (r.contains("host") ? r["host"].value("firmware", std::string("?")) : std::string("?"))
-         << "\n"
-         << "profile:  " << r.value("profile", std::string("-")) << "\n";
-  for (const auto& p : r["phases"]) {
-    io.out << "  " << (p.value("ok", false) ? "OK    " : "FAILED") << "  " << p["name"].get<std::string>() << "  "
-           << p.value("seconds", 0.0) << " s\n";
-  }
-  if (r.contains("steps")) {
-    io.out << "steps:    " << r["steps"]["created"] << " created, " << r["steps"]["kept"] << " kept\n";
-  }
-  io.out << "result:   " << r.value("result", std::string("?")) << "\n";
-  if (r.contains("error")) io.err << "slipway-installer: error: " << r["error"].get<std::string>() << "\n";
-  sd_notifyf(0, "STATUS=Finished: %s", r.value("result", std::string("?")).c_str());
+  print_report(outcome);
   sd_notify(0, "STOPPING=1");
   // On a console the report must reach the screen before we exit: as the
   // session leader of the terminal (interactive mode), our exit hangs the

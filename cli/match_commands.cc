@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "cli/install_disk_view.h"
 #include "common/json_text.h"
 #include "common/strings.h"
 #include "installer/detect/match.h"
@@ -74,13 +75,18 @@ constexpr const char* kMatchHelp =
 
 constexpr const char* kPreflightHelp =
     "usage: slipway preflight --profile NAME [--skip-check NAME]... [--sysroot DIR | --hardware REPORT.json]\n"
-    "                         [--profiles DIR] [--csv PATH]... [--fs-usage FILE] [--json]\n\n"
+    "                         [--profiles DIR] [--csv PATH]... [--fs-usage FILE] [--answer FLEET.toml] [--json]\n\n"
     "Runs every check of hardware profile NAME against this host and prints one line\n"
     "per check: PASS, FAIL or SKIPPED (by --skip-check), with the measured value,\n"
     "the threshold and where it was set. Checks: virtualization, memory, cores,\n"
     "csv-count, csv-free, data-disk, nic-link, firmware. A skipped check is still\n"
     "printed and recorded in --json.\n\n"
-    "Exit codes: 0 every check passed or was skipped, 2 bad input, 3 a check failed.\n";
+    "Then the install disk: the rule from this host's entry in --answer FILE (or its\n"
+    "[defaults]), else the profile's [install_disk]; the disk it chooses and why, and\n"
+    "what it would erase; or the refusal, listing every disk. Nothing is written.\n"
+    "(Writing the host system to the disk is not built yet; see README.)\n\n"
+    "Exit codes: 0 every check passed or was skipped, 2 bad input, 3 a check failed\n"
+    "or the install-disk rule matches no single writable disk.\n";
 
 }  // namespace
 
@@ -135,8 +141,8 @@ int RunMatch(std::span<char* const> argv, Io io) {
 }
 
 int RunPreflight(std::span<char* const> argv, Io io) {
-  auto args =
-      Args::Parse(argv, HostFlags({{"json"}, {"profiles", true}, {"profile", true}, {"skip-check", true, true}}));
+  auto args = Args::Parse(
+      argv, HostFlags({{"json"}, {"profiles", true}, {"profile", true}, {"skip-check", true, true}, {"answer", true}}));
   if (!args) return UsageError("preflight", args.error(), kPreflightHelp, io);
   if (args->Has("help")) {
     io.out << kPreflightHelp;
@@ -168,6 +174,8 @@ int RunPreflight(std::span<char* const> argv, Io io) {
         io);
   }
   auto rules = installer::EvaluateRules(host->report, *profile, skips);
+  auto disk = ViewInstallDisk(*args, *host, profile);
+  if (!disk) return ReportError("preflight", disk.error(), io);
   size_t failed = 0, skipped = 0;
   for (const RuleResult& r : rules) {
     failed += r.state == CheckState::kFail;
@@ -191,7 +199,8 @@ int RunPreflight(std::span<char* const> argv, Io io) {
                                       {"checks", checks},
                                       {"failed", failed},
                                       {"skipped", skipped},
-                                      {"suggestion", suggestion}},
+                                      {"suggestion", suggestion},
+                                      {"install_disk", disk->json}},
                        2)
            << "\n";
   } else {
@@ -199,8 +208,12 @@ int RunPreflight(std::span<char* const> argv, Io io) {
     PrintRules(rules, io.out, true);
     io.out << "result: " << failed << " failed, " << rules.size() - failed - skipped << " passed, " << skipped
            << " skipped" << (suggestion.empty() ? "" : "; profile '" + suggestion + "' fits this host") << "\n";
+    io.out << disk->text;
   }
-  return failed ? 3 : 0;
+  // The listing is on stdout already in text mode; JSON readers get it on stderr.
+  if (disk->refused)
+    io.err << "slipway preflight: error: " << (args->Has("json") ? disk->refusal : disk->summary + "\n");
+  return failed || disk->refused ? 3 : 0;
 }
 
 }  // namespace slipway::cli

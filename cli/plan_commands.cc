@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "cli/install_disk_view.h"
 #include "common/atomic_file.h"
 #include "common/input_file.h"
 #include "common/json_text.h"
@@ -31,7 +32,7 @@ using installer::Plan;
 constexpr const char* kPlanHelp =
     "usage: slipway plan [--sysroot DIR | --hardware REPORT.json]... [--profile NAME|auto]\n"
     "                    [--cluster FILE]... [--profiles DIR] [--fs-usage FILE]... [--csv PATH]...\n"
-    "                    [--json] [--explain] [--out PLAN.json]\n"
+    "                    [--answer FLEET.toml] [--json] [--explain] [--out PLAN.json]\n"
     "       slipway plan diff OLD.json NEW.json [--json]\n\n"
     "Computes the whole deployment as data: the management cluster (API-server VM +\n"
     "load-balancer VM), one workload cluster per --cluster profile, VM sizes, MACs and\n"
@@ -44,7 +45,13 @@ constexpr const char* kPlanHelp =
     "  --cluster FILE        a workload cluster profile; repeatable\n"
     "  --json                print the plan as JSON (byte-identical for the same inputs)\n"
     "  --explain             show why each VM got its size, host and CSVs\n"
-    "  --out FILE            also write the JSON plan to FILE (atomically)\n\n"
+    "  --out FILE            also write the JSON plan to FILE (atomically)\n"
+    "  --answer FILE         take each host's install-disk rule from its entry in this\n"
+    "                        fleet answer file (else the hardware profile's [install_disk])\n\n"
+    "Each host's install disk is shown: the disk the rule chooses and why, or no\n"
+    "disk for a live install. A rule that matches no single writable disk stops the\n"
+    "plan (exit 3) with every disk listed. Writing the host system to that disk is\n"
+    "not built yet (see README); the installer shows and checks the choice only.\n\n"
     "Exit codes: 0 planned, 2 bad input, 3 the hosts or CSVs cannot hold the clusters\n"
     "(the message says what is missing and what to remove).\n";
 
@@ -150,10 +157,13 @@ int RunPlanDiff(std::span<char* const> argv, Io io) {
 
 int RunPlan(std::span<char* const> argv, Io io) {
   if (!argv.empty() && std::string_view(argv[0]) == "diff") return RunPlanDiff(argv.subspan(1), io);
-  auto args = Args::Parse(
-      argv,
-      HostFlags(
-          {{"json"}, {"explain"}, {"out", true}, {"profiles", true}, {"profile", true}, {"cluster", true, true}}));
+  auto args = Args::Parse(argv, HostFlags({{"json"},
+                                           {"explain"},
+                                           {"out", true},
+                                           {"profiles", true},
+                                           {"profile", true},
+                                           {"cluster", true, true},
+                                           {"answer", true}}));
   if (!args) return UsageError("plan", args.error(), kPlanHelp, io);
   if (args->Has("help")) {
     io.out << kPlanHelp;
@@ -206,6 +216,14 @@ int RunPlan(std::span<char* const> argv, Io io) {
   in.firmware = &*catalog->firmware;
   auto plan = installer::MakePlan(in);
   if (!plan) return ReportError("plan", plan.error(), io);
+  // Each host's install disk: shown (a dry run) and checked before any plan is written.
+  std::string disks;
+  for (const auto& h : in.hosts) {
+    auto view = ViewInstallDisk(*args, Host{h.report, h.origin}, in.profile);
+    if (!view) return ReportError("plan", view.error(), io);
+    if (view->refused) return ReportError("plan", Error::HostUnsuitable(h.origin + ": " + view->refusal), io);
+    disks += "\n" + h.origin + ": " + view->text;
+  }
   std::string json = DumpJson(nlohmann::json(*plan), 2) + "\n";
   if (args->Has("out")) {
     if (auto st = WriteFileAtomic(args->Get("out"), json, 0644); !st) return ReportError("plan", st.error(), io);
@@ -214,6 +232,7 @@ int RunPlan(std::span<char* const> argv, Io io) {
     io.out << json;
   } else {
     PrintPlan(*plan, args->Has("explain"), io.out);
+    io.out << disks;
     if (args->Has("out")) io.out << "plan written to " << args->Get("out") << "\n";
   }
   return 0;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <thread>
@@ -20,7 +21,9 @@ constexpr const char* kStatusHelp =
     "usage: slipway status [--follow] [--json] [--bus ADDRESS]\n\n"
     "Shows the installer's phase, progress and current step, read from\n"
     "org.slipway.Installer1 on the system bus (or ADDRESS). --follow keeps showing\n"
-    "changes until the installation ends, then exits with its exit code.\n";
+    "changes until the installation ends, then exits with its exit code. Once it\n"
+    "ended (Done, Failed, or Running on a boot after the install), each cluster's\n"
+    "VMs are listed with whether they run.\n";
 
 struct Snapshot {
   std::string phase, step, profile, host;
@@ -49,6 +52,26 @@ Result<Snapshot> Read(sd_bus* bus) {
   sd_bus_get_property_trivial(bus, kDest, kPath, kDest, "Progress", &err, 'u', &s.progress);
   sd_bus_error_free(&err);
   return s;
+}
+
+// Each cluster's VMs and whether they run, from the report's "domains".
+void PrintDomains(const nlohmann::json& domains, bool json, Io io) {
+  if (json) {
+    io.out << DumpJson(nlohmann::json{{"domains", domains}}) << std::endl;
+    return;
+  }
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_cluster;
+  size_t running = 0;
+  for (const auto& d : domains) {
+    std::string state = d.value("state", std::string("?"));
+    running += state == "running";
+    by_cluster[d.value("cluster", std::string("?"))].emplace_back(d.value("name", std::string("?")), state);
+  }
+  io.out << running << " of " << domains.size() << " VMs running\n";
+  for (const auto& [cluster, vms] : by_cluster) {
+    io.out << "cluster " << cluster << "\n";
+    for (const auto& [name, state] : vms) io.out << "  " << name << "  " << state << "\n";
+  }
 }
 
 }  // namespace
@@ -97,7 +120,7 @@ int RunStatus(std::span<char* const> argv, Io io) {
                << std::endl;
       }
     }
-    bool ended = s->phase == "Done" || s->phase == "Failed";
+    bool ended = s->phase == "Done" || s->phase == "Failed" || s->phase == "Running";
     if (ended) {
       sd_bus_message* reply = nullptr;
       sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -105,10 +128,10 @@ int RunStatus(std::span<char* const> argv, Io io) {
                              "GetReport", &err, &reply, "") >= 0) {
         const char* text = nullptr;
         sd_bus_message_read(reply, "s", &text);
-        try {
-          code = nlohmann::json::parse(text).value("exit_code", s->phase == "Done" ? 0 : 1);
-        } catch (...) {
-          code = s->phase == "Done" ? 0 : 1;
+        nlohmann::json report = nlohmann::json::parse(text ? text : "", nullptr, false);
+        code = report.is_object() ? report.value("exit_code", s->phase == "Failed" ? 1 : 0) : (s->phase == "Failed");
+        if (report.is_object() && report.contains("domains") && report["domains"].is_array()) {
+          PrintDomains(report["domains"], args->Has("json"), io);
         }
       }
       sd_bus_message_unref(reply);

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "common/atomic_file.h"
@@ -207,6 +209,13 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
                                  : Probed<uint64_t>::Unknown(psectors.unknown);
     d.partitions.push_back(std::move(p));
   }
+  for (const std::string& link : s.List("/dev/disk/by-path")) {
+    auto target = s.ReadLink("/dev/disk/by-path/" + link);
+    if (target && std::filesystem::path(*target).filename() == name) d.by_path.push_back(link);
+  }
+  auto contents = ProbeDiskContents(s.Path("/dev/" + name), name, "/dev/" + name);
+  d.contents =
+      contents ? Probed<DiskContents>::Known(*contents) : Probed<DiskContents>::Unknown(contents.error().message());
   return d;
 }
 
@@ -242,11 +251,30 @@ void MarkBootMedium(const std::vector<MountEntry>& mounts, std::vector<Disk>* di
   }
 }
 
+// What keeps a disk busy: its (or a partition's) mounts, and the kernel's
+// holders (device-mapper, md, bcache) of it or its partitions.
+void MarkInUse(const Sysroot& s, const std::vector<MountEntry>& mounts, Disk* d) {
+  std::map<std::string, std::string> devs = {{d->dev, d->name}};
+  for (const Partition& p : d->partitions) devs[p.dev] = p.name;
+  std::set<std::string> seen;
+  for (const MountEntry& m : mounts) {
+    auto it = devs.find(m.dev);
+    if (it == devs.end() || it->first.empty()) continue;
+    std::string why = m.mount_point + " is mounted from " + it->second;
+    if (seen.insert(why).second) d->in_use.push_back(why);
+  }
+  for (const auto& [dev, name] : devs) {
+    std::string base = "/sys/block/" + d->name + (name == d->name ? "" : "/" + name);
+    for (const std::string& holder : s.List(base + "/holders")) d->in_use.push_back(name + " is held by " + holder);
+  }
+}
+
 std::vector<Disk> DetectDisks(const Sysroot& s, const std::vector<MountEntry>& mounts) {
   std::vector<Disk> disks;
   for (const std::string& name : s.List("/sys/block")) {
     if (StartsWith(name, "loop") || StartsWith(name, "ram") || StartsWith(name, "zram")) continue;
     disks.push_back(DetectDisk(s, name));
+    MarkInUse(s, mounts, &disks.back());
   }
   MarkBootMedium(mounts, &disks);
   return disks;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "installer/detect/disk_contents.h"
+
 namespace slipway::installer {
 
 /// A value read from the host, or the reason it could not be read.
@@ -21,6 +23,7 @@ struct Probed {
   static Probed Unknown(std::string why) { return Probed{std::nullopt, std::move(why)}; }
   bool ok() const { return value.has_value(); }
   const T& operator*() const { return *value; }
+  const T* operator->() const { return &*value; }
   T value_or(T fallback) const { return value.value_or(std::move(fallback)); }
   bool operator==(const Probed&) const = default;
 };
@@ -80,6 +83,13 @@ struct Disk {
   Probed<std::string> serial;
   Probed<std::string> wwn;
   std::vector<Partition> partitions;
+  std::vector<std::string> by_path;  ///< names in /dev/disk/by-path that point at it
+  /// Partition table and file systems (libblkid on /dev/NAME); unknown when
+  /// the device cannot be read, which the install-disk guard treats as "holds data".
+  Probed<DiskContents> contents = Probed<DiskContents>::Unknown("not probed");
+  /// Why it is busy: "/var is mounted from sda2", "sda held by dm-0"
+  /// (mounts of it or its partitions, and /sys/block holders). Empty: idle.
+  std::vector<std::string> in_use;
   bool boot_medium = false;
   std::string boot_reason;  ///< why it is the boot medium ("/ is mounted from vda1")
   std::string csv;          ///< the CSV mount point it (or a partition) backs, if any
@@ -156,7 +166,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Partition, name, dev, size_bytes)
 // With defaults: reports saved before a field existed still load.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Disk, name, dev, size_bytes, logical_sector_bytes,
                                                 physical_sector_bytes, rotational, removable, read_only, transport,
-                                                model, serial, wwn, partitions, boot_medium, boot_reason, csv)
+                                                model, serial, wwn, partitions, by_path, contents, in_use, boot_medium,
+                                                boot_reason, csv)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Nic, name, physical, mac, driver, speed_mbps, link, operstate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Gpu, pci_address, vendor_id, device_id, driver)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FirmwareInfo, boot_mode, secure_boot, tpm_present, tpm_version)

@@ -198,6 +198,8 @@ std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, cons
              &p.reserved_memory_gib, &p.positions, "capacity.");
     r.Finish();
   }
+  p.install_disk = ReadInstallDiskRule(top, file, diags);
+  if (p.install_disk) p.install_disk->origin = "hardware profile '" + p.name + "' (" + file + ")";
   top.Finish();
   if (p.match.min_memory_gib > 0 && p.reserved_memory_gib >= p.match.min_memory_gib) {
     diags->Error(p.positions.count("capacity.reserved_memory_gib") ? p.positions["capacity.reserved_memory_gib"]

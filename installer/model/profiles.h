@@ -13,6 +13,7 @@
 #include "common/diagnostics.h"
 #include "common/net.h"
 #include "common/toml_reader.h"
+#include "installer/model/install_disk_rule.h"
 
 namespace slipway::installer {
 
@@ -53,7 +54,10 @@ struct HardwareProfile {
   std::string loadbalancer_size;  ///< management cluster load-balancer VM size
   std::string management_firmware = "uefi";
   double cpu_overcommit_ratio = 4.0;
-  int64_t reserved_memory_gib = 4;             ///< kept for the host itself, never given to VMs
+  int64_t reserved_memory_gib = 4;  ///< kept for the host itself, never given to VMs
+  /// [install_disk]: the disk the host system goes to, for hosts whose
+  /// answer file names none. Absent: a live install (state on the first CSV).
+  std::optional<InstallDiskRule> install_disk;
   std::map<std::string, SourcePos> positions;  ///< "match.min_cores" -> where it was set
 };
 
@@ -130,6 +134,8 @@ struct FleetHost {
   HostNetwork network;
   std::vector<std::string> ssh_authorized_keys;
   std::string libvirt_uri;
+  /// [host.install_disk] / [defaults.install_disk]; see InstallDiskRule.
+  std::optional<InstallDiskRule> install_disk;
   SourcePos pos;
   std::map<std::string, SourcePos> positions;
 };

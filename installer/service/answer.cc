@@ -129,6 +129,7 @@ FleetHost ApplyDefaults(const FleetHost& d, const FleetHost& h) {
   if (out.hardware_profile.empty()) out.hardware_profile = d.hardware_profile;
   if (out.clusters.empty()) out.clusters = d.clusters;
   if (out.libvirt_uri.empty()) out.libvirt_uri = d.libvirt_uri;
+  if (!out.install_disk) out.install_disk = d.install_disk;
   if (out.ssh_authorized_keys.empty()) out.ssh_authorized_keys = d.ssh_authorized_keys;
   if (!out.network.gateway) out.network.gateway = d.network.gateway;
   if (out.network.dns.empty()) out.network.dns = d.network.dns;

@@ -166,7 +166,8 @@ Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const Servi
     std::lock_guard<std::mutex> lock(state.mu);
     state.phase = p;
     size_t i = std::find(phases.begin(), phases.end(), p) - phases.begin();
-    state.progress = static_cast<uint32_t>(100 * i / phases.size());
+    // A boot after the install: Converging is half way, Running is the end.
+    state.progress = p == "Converging" ? 50 : static_cast<uint32_t>(100 * i / phases.size());
     state.events.push_back({Event::kPhase, p});
   };
   sink.status = [&](const std::string& s) {
@@ -184,6 +185,7 @@ Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const Servi
   std::thread worker;
   bool started = false;
   auto linger_until = std::chrono::steady_clock::time_point::max();
+  bool finish_seen = false;
   while (true) {
     if (!started && state.start_requested) {
       started = true;
@@ -198,7 +200,9 @@ Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const Servi
         state.report = DumpJson(outcome.report, 2);
         state.profile = outcome.report.value("profile", std::string());
         state.host_id = outcome.report.value("host_id", std::string());
-        state.phase = outcome.report.value("result", std::string()) == "ok" ? "Done" : "Failed";
+        bool ok = outcome.report.value("result", std::string()) == "ok";
+        // An install ends in Done; a converging boot stays Running (its VMs run).
+        state.phase = !ok ? "Failed" : outcome.report.value("final_phase", std::string("Done"));
         state.progress = 100;
         state.events.push_back({Event::kPhase, state.phase});
         state.finished = true;
@@ -218,9 +222,16 @@ Result<InstallOutcome> ServeInstaller(const InstallOptions& install, const Servi
         sd_bus_emit_properties_changed(bus, kPath, kName, "CurrentStep", nullptr);
       }
     }
-    if (state.finished && linger_until == std::chrono::steady_clock::time_point::max()) {
+    if (state.finished && !finish_seen) {
+      finish_seen = true;
       sd_bus_emit_properties_changed(bus, kPath, kName, "Profile", "HostId", nullptr);
       linger_until = std::chrono::steady_clock::now() + std::chrono::seconds(o.linger_seconds);
+      if (o.finished) {
+        if (worker.joinable()) worker.join();
+        o.finished(outcome);
+      }
+      std::lock_guard<std::mutex> lock(state.mu);
+      if (o.stay_while_running && state.phase == "Running") linger_until = std::chrono::steady_clock::time_point::max();
     }
     if (state.finished && events.empty() && std::chrono::steady_clock::now() >= linger_until) break;
     while ((r = sd_bus_process(bus, nullptr)) > 0) {

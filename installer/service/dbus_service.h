@@ -5,6 +5,7 @@
 // credentials, and by the shipped policy file on the system bus).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "common/error.h"
@@ -16,6 +17,11 @@ struct ServiceOptions {
   std::string bus_address;      ///< "" = the system bus
   bool wait_for_start = false;  ///< run only when a client calls Start
   int linger_seconds = 0;       ///< keep serving this long after the run ends
+  /// After a boot that converged (phase Running), keep serving until the
+  /// process is stopped, so that `slipway status` shows the VMs.
+  bool stay_while_running = false;
+  /// Called once, on the serving thread, when the run ends (before any linger).
+  std::function<void(const InstallOutcome&)> finished;
 };
 
 /// Serves the API and runs the installation. Returns its outcome.

@@ -227,6 +227,10 @@ FleetHost ReadHost(const toml::table& t, const std::string& file, bool defaults,
     h.positions["clusters"] = r.ValuePos("clusters");
   }
   h.libvirt_uri = r.String("libvirt_uri", Need::kOptional).value_or("");
+  h.install_disk = ReadInstallDiskRule(r, file, diags);
+  if (h.install_disk) {
+    h.install_disk->origin = "answer file " + file + (defaults ? " [defaults]" : " (host '" + h.name + "')");
+  }
   ReadSshKeys(r, &h);
   if (const toml::table* n = r.Table("network", Need::kOptional)) ReadHostNetwork(*n, file, defaults, &h, diags);
   r.Finish();

@@ -21,6 +21,8 @@
 #include "installer/detect/match.h"
 #include "installer/plan/catalog.h"
 #include "installer/plan/host_network_check.h"
+#include "installer/plan/install_disk.h"
+#include "installer/plan/plan_ops.h"
 #include "installer/plan/planner.h"
 #include "installer/service/answer.h"
 
@@ -394,6 +396,56 @@ Plan ManagementOnly(const Plan& full) {
   return p;
 }
 
+// What libvirt runs now, per planned VM, as the console and the report show it.
+template <typename RunT>
+nlohmann::json DomainStates(const Plan& plan, Hypervisor& hv, RunT& run) {
+  nlohmann::json domains = nlohmann::json::array();
+  for (const PlanVm& vm : plan.vms) {
+    ObjectState d = hv.Domain(vm.name);
+    std::string state = !d.exists ? "missing" : d.active ? "running" : "shut off";
+    domains.push_back({{"name", vm.name}, {"cluster", vm.cluster}, {"state", state}});
+    run.Status("Domain " + vm.name + ": " + state);
+  }
+  return domains;
+}
+
+// The install disk, when a rule names one (the host's entry, [defaults] or
+// the hardware profile): chosen by the guard, shown with its reason, and in
+// interactive mode confirmed by typing its name. A refusal stops the install
+// before anything is created. Writing the host system to the disk is not
+// built yet: the host still installs live, and the report says so.
+template <typename RunT>
+Status CheckInstallDisk(const HardwareReport& hw, const FleetHost& host, const HardwareProfile& profile,
+                        bool interactive, RunT& run) {
+  auto rule = EffectiveInstallDiskRule(&host, &profile);
+  if (!rule) {
+    run.report["install_disk"] = {{"mode", "live"}};
+    run.Status("Install disk: none (live install; no [install_disk] rule); installer state stays on the first CSV");
+    return Ok();
+  }
+  auto choice = ChooseInstallDisk(hw, *rule);
+  run.report["install_disk"] = InstallDiskJson(choice);
+  run.report["install_disk"]["mode"] = "disk";
+  if (!choice.ok()) {
+    run.Status("Install disk: refused: " + choice.refusal);
+    return InstallDiskRefusal(hw, choice);
+  }
+  run.Status("Install disk: " + choice.disk + ": " + choice.reason);
+  if (!choice.erases.empty()) run.Status("Install disk " + choice.disk + " will be erased: " + choice.erases);
+  if (interactive && run.sink.confirm_disk) {
+    std::string listing = "The host system goes to " + choice.disk + " (" + choice.reason +
+                          ").\nIt erases: " + (choice.erases.empty() ? "nothing (the disk is empty)" : choice.erases) +
+                          "\nDisks on this host:\n" + DiskListing(hw, choice, "  ");
+    if (!run.sink.confirm_disk(listing, choice.disk)) {
+      return Error::Runtime("the install disk " + choice.disk + " was not confirmed; nothing was written");
+    }
+  }
+  run.report["install_disk"]["written"] = false;
+  run.Status("Writing the host system to " + choice.disk +
+             " is not built yet: this host installs live, with its state on the first CSV");
+  return Ok();
+}
+
 }  // namespace
 
 const std::vector<std::string>& InstallPhases() {
@@ -403,6 +455,7 @@ const std::vector<std::string>& InstallPhases() {
 }
 
 InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
+  if (std::filesystem::exists(o.state_dir + "/installed")) return RunConverge(o, sink);
   Run run{o, sink, {{"schema", "slipway.install-report/v1"}, {"phases", nlohmann::json::array()}}, {}};
   // Discover: the hardware, then the answer file and this host's entry in it.
   run.Phase("Discover");
@@ -502,6 +555,7 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.Status("Preflight: " + std::to_string(rules.size() - failed.size()) + " of " + std::to_string(rules.size()) +
              " checks passed or skipped");
   if (!failed.empty()) return run.Fail(Error::HostUnsuitable("preflight failed: " + Join(failed, "; ")));
+  if (auto st = CheckInstallDisk(*hw, host, *profile, interactive, run); !st) return run.Fail(st.error());
 
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ChooseProfile"));
   run.Phase("ChooseProfile");
@@ -611,18 +665,112 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   if (auto st = apply(*plan, "workload clusters " + Join(names, ", ")); !st) return run.Fail(st.error());
   run.report["steps"] = steps;
   // What libvirt runs now, as the console and the report show it.
-  nlohmann::json domains = nlohmann::json::array();
-  for (const PlanVm& vm : plan->vms) {
-    ObjectState d = (*hv)->Domain(vm.name);
-    std::string state = !d.exists ? "missing" : d.active ? "running" : "shut off";
-    domains.push_back({{"name", vm.name}, {"state", state}});
-    run.Status("Domain " + vm.name + ": " + state);
-  }
-  run.report["domains"] = domains;
+  run.report["domains"] = DomainStates(*plan, **hv, run);
   if ((*hv)->DriverType() != "test") run.report["ready"] = WaitReady(*plan, o, run);
   run.Phase("Report");
   run.Close(true);
   return run.Finish(ExitCode::kOk);
+}
+
+InstallOutcome RunConverge(const InstallOptions& o, const InstallSink& sink) {
+  auto boot_start = std::chrono::steady_clock::now();
+  // The install's report stays; this boot is appended to its "boots".
+  nlohmann::json saved = nlohmann::json::object();
+  if (auto text = ReadFile(o.state_dir + "/report.json")) {
+    saved = nlohmann::json::parse(*text, nullptr, false);
+    if (!saved.is_object()) saved = nlohmann::json::object();
+  }
+  Run run{o, sink, {{"phases", nlohmann::json::array()}}, {}};
+  auto finish = [&](ExitCode code, const std::string& error) {
+    run.Close(code == ExitCode::kOk);
+    nlohmann::json boot = run.report;
+    boot["result"] = code == ExitCode::kOk ? "ok" : "failed";
+    if (!error.empty()) boot["error"] = error;
+    boot["seconds"] =
+        std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - boot_start).count() * 100) / 100;
+    if (!saved.contains("boots") || !saved["boots"].is_array()) saved["boots"] = nlohmann::json::array();
+    saved["boots"].push_back(boot);
+    if (boot.contains("domains")) saved["domains"] = boot["domains"];
+    saved["final_phase"] = code == ExitCode::kOk ? "Running" : "Failed";
+    if (auto st = WriteFileAtomic(o.state_dir + "/report.json", DumpJson(saved, 2) + "\n", 0644); !st) {
+      if (code == ExitCode::kOk) code = ExitCode::kRuntime;
+      saved["final_phase"] = "Failed";
+      saved["boots"].back()["error"] = st.error().ToString();
+    }
+    InstallOutcome out{saved, code};
+    out.report["result"] = boot["result"];
+    if (!error.empty()) out.report["error"] = error;
+    out.report["phases"] = boot["phases"];
+    if (boot.contains("steps")) out.report["steps"] = boot["steps"];
+    out.report["exit_code"] = static_cast<int>(code);
+    return out;
+  };
+  run.Phase("Converging");
+  run.Status("This host finished its install (" + o.state_dir + "/installed); converging libvirt on its plan");
+  auto plan = LoadPlan(o.state_dir + "/plan.json");
+  if (!plan) return finish(plan.error().code(), plan.error().ToString());
+  std::string uri = !o.connect.empty() ? o.connect : saved.value("libvirt_uri", std::string("qemu:///system"));
+  run.report["libvirt_uri"] = uri;
+  auto hv = ConnectWaiting(uri, run);
+  if (!hv) return finish(hv.error().code(), hv.error().ToString());
+  // The host bridge does not outlive a reboot of the live system: made
+  // again, as the install made it, before any bridge-mode network needs it.
+  if (saved.contains("host_network") && saved["host_network"].is_object() &&
+      saved["host_network"].value("mode", "") == "bridge") {
+    const nlohmann::json& hn = saved["host_network"];
+    std::string bridge = hn.value("bridge", ""), uplink = hn.value("uplink", "");
+    HostAddress address;
+    if (hn.contains("addresses") && hn["addresses"].is_array() && !hn["addresses"].empty() &&
+        hn["addresses"][0].is_string()) {
+      address = {hn["addresses"][0].get<std::string>(), hn.value("gateway", "")};
+    }
+    if (!IsInterfaceName(bridge) || !IsInterfaceName(uplink)) {
+      return finish(ExitCode::kInput, "report.json: host_network names no valid bridge and uplink");
+    }
+    auto made = EnsureHostBridge(uplink, bridge, SystemIp(), address);
+    if (!made) return finish(made.error().code(), made.error().ToString());
+    for (const PlanNetwork& n : plan->networks) {
+      if (n.mode != NetworkMode::kBridge || n.vlan == 0) continue;
+      if (auto v = EnsureVlanBridge(bridge, n.vlan, SystemIp()); !v)
+        return finish(v.error().code(), v.error().ToString());
+    }
+    run.Status("Host bridge " + bridge + " on " + uplink + ": carries " + Join(made->addresses, ", ") +
+               (made->changed ? "" : " (already in place)"));
+  }
+  Sysroot sysroot(o.sysroot);
+  ApplyOptions ao;
+  ao.state_dir = o.state_dir;
+  ao.storage_root = o.storage_root;
+  // The install's choice of KVM or TCG (its probe) holds for every boot.
+  if (std::string t = saved.value("domain_type", ""); t == "kvm" || t == "qemu") ao.domain_type = t;
+  ao.additive = true;  // a boot never removes anything
+  if (auto hw = Detect(sysroot, StatvfsUsage(), {})) {
+    ao.images_dir = FindImagesDir(sysroot, *hw, o.images_dir, o.storage_root).path;
+  }
+  auto sum = Apply(
+      *plan, **hv, ao,
+      [&](const StepEvent& e) {
+        if (e.action == "create")
+          run.Status("Converging: " + e.step.kind + " " + e.step.name + " was missing; " +
+                     (e.step.kind == "start" ? "started" : "created"));
+      },
+      nullptr);
+  if (!sum) {
+    // Drift (an object that differs from the plan) is reported, never replaced.
+    run.Status("Converging failed: " + sum.error().message());
+    return finish(sum.error().code(), sum.error().ToString());
+  }
+  run.report["steps"] = {{"created", sum->created}, {"kept", sum->kept}};
+  nlohmann::json domains = DomainStates(*plan, **hv, run);
+  size_t running = 0;
+  for (const auto& d : domains) running += d["state"] == "running";
+  run.report["domains"] = domains;
+  run.report["vms"] = plan->vms.size();
+  run.report["running"] = running;
+  run.Phase("Running");
+  run.Status("Running: " + std::to_string(running) + " of " + std::to_string(plan->vms.size()) + " VMs (" +
+             std::to_string(sum->created) + " objects re-created, " + std::to_string(sum->kept) + " kept)");
+  return finish(ExitCode::kOk, "");
 }
 
 }  // namespace slipway::installer

@@ -60,6 +60,10 @@ struct InstallSink {
       choose;
   /// Interactive mode: shows the plan summary; true to go ahead.
   std::function<bool(const std::string& summary)> confirm;
+  /// Interactive mode, when an install-disk rule chose a disk: shows what
+  /// will be erased (`listing`) and returns true only when the person typed
+  /// the disk's name (`disk`) back.
+  std::function<bool(const std::string& listing, const std::string& disk)> confirm_disk;
 };
 
 struct InstallOutcome {
@@ -71,7 +75,16 @@ struct InstallOutcome {
 const std::vector<std::string>& InstallPhases();
 
 /// Runs the whole installation. Never throws; failures are in the outcome
-/// (and the report) with the exit code to use.
+/// (and the report) with the exit code to use. On a host whose install
+/// finished (STATE/installed), it converges instead (RunConverge).
 InstallOutcome RunInstall(const InstallOptions& options, const InstallSink& sink);
+
+/// Every boot after a finished install: reads STATE/plan.json and brings
+/// libvirt back to it through the executor (networks, pools, volumes and
+/// domains defined if missing, autostarted domains started; drift is
+/// reported and nothing is overwritten). Phases "Converging", then "Running"
+/// with the VM count. Appends the boot to STATE/report.json ("boots") and
+/// sets report "domains" (name, cluster, state); "final_phase" is "Running".
+InstallOutcome RunConverge(const InstallOptions& options, const InstallSink& sink);
 
 }  // namespace slipway::installer

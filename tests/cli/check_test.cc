@@ -43,6 +43,15 @@ TEST_CASE("an unknown key gets a did-you-mean at its line and column") {
   CHECK(CheckBad("unknown-key.toml") == Lines{"F:6:1: error: unknown key 'memroy_gib' (did you mean 'memory_gib'?)"});
 }
 
+TEST_CASE("install-disk rules are checked with located errors") {
+  CHECK(CheckBad("install-disk.toml") ==
+        Lines{"F:6:9: error: 'media' is 'tape'; it must be 'ssd', 'hdd' or 'nvme'",
+              "F:8:11: error: 'max_gib' (100) is below 'min_gib' (500); no disk can match",
+              "F:14:1: error: unknown key 'serail' (did you mean 'serial'?)",
+              "F:15:13: error: 'transport' is 'sas'; it must be 'nvme', 'sata/scsi', 'virtio' or 'usb'",
+              "F:16:8: error: 'wipe' must be a boolean (true or false), not a string"});
+}
+
 TEST_CASE("wrong types are reported for each key") {
   CHECK(CheckBad("wrong-type.toml") ==
         Lines{"F:5:13: error: 'min_cores' must be an integer, not a string",

@@ -138,3 +138,44 @@ TEST_CASE("without the bus policy, the service itself refuses Start from a non-r
   CHECK(read.out == "u 0\n");
   std::system(("kill $(cat " + t / "pid" + ")").c_str());
 }
+
+TEST_CASE("a boot after the install: D-Bus shows Converging then Running, and slipway status lists the VMs") {
+  testing::LibvirtDaemon lv;
+  if (!lv.ok()) FAIL(lv.log());
+  DbusDaemon bus(true);
+  REQUIRE(bus.ok());
+  testing::TempDir t;
+  std::string fx = testing::Fixtures() + "/hosts/lab-csv";
+  std::string args = " --sysroot " + fx + " --fs-usage " + fx + "/statvfs.json --answer " + testing::SourceDir() +
+                     "/profiles/fleet/lab.toml --state " + t / "state" + " --storage-root " + t / "root" +
+                     " --connect '" + lv.uri() + "' </dev/null";
+  REQUIRE(testing::Run(Installer() + args).exit_code == 0);
+  // The "reboot": a VM is down; the service converges and stays while the VMs run.
+  REQUIRE(testing::Run("virsh -c '" + lv.uri() + "' destroy lab-cp-1").exit_code == 0);
+  std::system((Busctl(bus.address(), "monitor --match=path=/org/slipway/Installer1") + " >" + t / "monitor.log" +
+               " 2>&1 & echo $! >" + t / "monitor.pid")
+                  .c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::system((Installer() + " --bus " + bus.address() + " --stay" + args + " >" + t / "out.log" + " 2>&1 & echo $! >" +
+               t / "installer.pid")
+                  .c_str());
+  auto phase = [&] { return testing::Run(Busctl(bus.address(), std::string("get-property ") + kObj + " Phase")).out; };
+  for (int i = 0; i < 100 && phase().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto status = testing::Run(testing::Slipway() + " status --follow --bus " + bus.address());
+  INFO(status.out << status.err << testing::ReadText(t / "out.log"));
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("100%  Running  Running: 5 of 5 VMs") != std::string::npos);
+  CHECK(status.out.find("5 of 5 VMs running\ncluster lab\n  lab-cp-1  running\n  lab-lb-1  running\n  lab-linux-1  "
+                        "running\ncluster mgmt\n  mgmt-apiserver  running\n  mgmt-lb  running\n") != std::string::npos);
+  // It keeps serving after the run: a later status still answers.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto later = testing::Run(testing::Slipway() + " status --bus " + bus.address());
+  CHECK(later.out.find("Running") != std::string::npos);
+  CHECK(lv.hv().Domain("lab-cp-1").active);
+  std::system(("kill $(cat " + t / "installer.pid" + ") $(cat " + t / "monitor.pid" + ")").c_str());
+  std::string mon = testing::ReadText(t / "monitor.log");
+  size_t converging = mon.find("STRING \"Converging\"");
+  CHECK(converging != std::string::npos);
+  CHECK(mon.find("STRING \"Running\"", converging) != std::string::npos);
+  CHECK(testing::ReadText(t / "out.log").find("boots:    1 since the install") != std::string::npos);
+}

@@ -110,6 +110,8 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=Matched host lab-01 by MAC 02:fc:00:00:00:01",
                                    "STATUS=Preflight",
                                    "STATUS=Preflight: 8 of 8 checks passed or skipped",
+                                   "STATUS=Install disk: none (live install; no [install_disk] rule); installer "
+                                   "state stays on the first CSV",
                                    "STATUS=ChooseProfile",
                                    "STATUS=Hardware profile lab (from the answer file)",
                                    "STATUS=Plan",
@@ -131,10 +133,87 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=Finished: ok",
                                    "STOPPING=1"};
   CHECK(notify.Messages() == want);
-  // A restart resumes: nothing left to create.
+  // A restart after the install converges: nothing left to create.
   r = testing::Run(cmd);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("steps:    0 created") != std::string::npos);
+}
+
+namespace {
+
+// An installed fixture host on `uri`: the command that (re)starts its installer.
+std::string InstallCommand(const testing::TempDir& t, const std::string& uri) {
+  return Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() + "/statvfs.json --answer " +
+         testing::SourceDir() + "/profiles/fleet/lab.toml --state " + t / "state" + " --storage-root " + t / "root" +
+         " --connect '" + uri + "' < /dev/null";
+}
+
+}  // namespace
+
+TEST_CASE("every boot after the install converges: lost domains defined, stopped ones started, drift reported") {
+  testing::LibvirtDaemon daemon;
+  if (!daemon.ok()) FAIL(daemon.log());
+  testing::TempDir t;
+  std::string cmd = InstallCommand(t, daemon.uri());
+  auto r = testing::Run(cmd);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // What a reboot of a live host does to libvirt: a definition lost, a VM down.
+  REQUIRE(daemon.hv().DeleteDomain("mgmt-lb"));
+  REQUIRE(testing::Run("virsh -c '" + daemon.uri() + "' destroy lab-linux-1").exit_code == 0);
+  REQUIRE_FALSE(daemon.hv().Domain("lab-linux-1").active);
+  r = testing::Run(cmd);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("== Converging\n") != std::string::npos);
+  CHECK(r.out.find("   Converging: domain mgmt-lb was missing; created\n") != std::string::npos);
+  CHECK(r.out.find("   Converging: start lab-linux-1 was missing; started\n") != std::string::npos);
+  CHECK(r.out.find("== Running\n   Running: 5 of 5 VMs (1 objects re-created,") != std::string::npos);
+  CHECK(r.out.find("boots:    1 since the install") != std::string::npos);
+  for (const char* d : {"mgmt-apiserver", "mgmt-lb", "lab-cp-1", "lab-lb-1", "lab-linux-1"}) {
+    CHECK(daemon.hv().Domain(d).active);
+  }
+  auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
+  CHECK(report["host_name"] == "lab-01");  // the install's report stays
+  CHECK(report["final_phase"] == "Running");
+  REQUIRE(report["boots"].size() == 1);
+  CHECK(report["boots"][0]["result"] == "ok");
+  CHECK(report["boots"][0]["running"] == 5);
+  CHECK(report["boots"][0]["phases"][0]["name"] == "Converging");
+  CHECK(report["domains"][2] == nlohmann::json{{"name", "lab-cp-1"}, {"cluster", "lab"}, {"state", "running"}});
+
+  // Drift: a domain of the same name that Slipway did not make is reported, never replaced.
+  REQUIRE(daemon.hv().DeleteDomain("lab-lb-1"));
+  const std::string foreign =
+      "<domain type='test'><name>lab-lb-1</name><uuid>11111111-2222-3333-4444-555555555555</uuid>"
+      "<memory>65536</memory><os><type>hvm</type></os></domain>";
+  REQUIRE(daemon.hv().DefineDomain(foreign));
+  r = testing::Run(cmd);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("drift") != std::string::npos);
+  CHECK(r.err.find("domain lab-lb-1 exists with UUID 11111111-2222-3333-4444-555555555555") != std::string::npos);
+  CHECK(daemon.hv().Domain("lab-lb-1").xml.find("11111111-2222-3333-4444-555555555555") != std::string::npos);
+  report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
+  CHECK(report["final_phase"] == "Failed");
+  REQUIRE(report["boots"].size() == 2);
+  CHECK(report["boots"][1]["result"] == "failed");
+}
+
+TEST_CASE("a reboot that lost all of libvirt (test driver, in-process) re-defines every planned object") {
+  testing::TempDir t;
+  std::string cmd = InstallCommand(t, "test:///default");
+  auto r = testing::Run(cmd);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // Each process starts with an empty test driver: the second start is a host after a power cut.
+  r = testing::Run(cmd);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("   Converging: domain mgmt-apiserver was missing; created\n") != std::string::npos);
+  CHECK(r.out.find("   Converging: network") != std::string::npos);
+  CHECK(r.out.find("   Running: 5 of 5 VMs") != std::string::npos);
+  auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
+  CHECK(report["boots"][0]["steps"]["kept"] == 0);
 }
 
 TEST_CASE("no answer file and no terminal: exit 2 with how to supply one") {
@@ -197,4 +276,48 @@ TEST_CASE("interactive mode: answering no creates nothing") {
   auto r = testing::Run("printf '1\\n2\\nn\\n' | script -qfec 'bash " + t / "run.sh" + "' " + t / "typescript");
   CHECK(testing::ReadText(t / "typescript").find("not confirmed; nothing was created") != std::string::npos);
   CHECK_FALSE(daemon.hv().Domain("mgmt-apiserver").exists);
+}
+
+TEST_CASE("interactive mode with an install-disk rule: what will be erased is shown, the disk's name is typed back") {
+  testing::TempDir t;
+  // The twelve-disk host with empty sparse devices; nvme2n1 holds an old file system.
+  std::filesystem::copy(testing::Fixtures() + "/hosts/twelve-disks", t / "host",
+                        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+  for (const char* d :
+       {"nvme0n1", "nvme1n1", "nvme2n1", "nvme3n1", "sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh"}) {
+    testing::WriteText(t / "host/dev/" + d, "");
+    std::filesystem::resize_file(t / "host/dev/" + d, 64ull << 20);
+  }
+  REQUIRE(testing::Run("mkfs.ext4 -q -F -L olddata " + t / "host/dev/nvme2n1").exit_code == 0);
+  // The bundled profiles, each with a rule that names nvme2n1 and allows the wipe.
+  std::filesystem::create_directories(t / "data");
+  std::filesystem::copy(testing::SourceDir() + "/profiles", t / "data/profiles",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(testing::SourceDir() + "/firmware", t / "data/firmware",
+                        std::filesystem::copy_options::recursive);
+  for (const auto& e : std::filesystem::directory_iterator(t / "data/profiles/hardware")) {
+    testing::WriteText(e.path().string(), testing::ReadText(e.path().string()) +
+                                              "\n[install_disk]\nserial = \"S64HNE0R100002\"\nwipe = true\n");
+  }
+  std::string inner = "SLIPWAY_DATA=" + t / "data" + " " + Installer() + " --sysroot " + t / "host" + " --fs-usage " +
+                      t / "host/statvfs.json --state " + t / "state" + " --storage-root " + t / "root" +
+                      " --connect test:///default";
+  testing::WriteText(t / "run.sh", inner + "\n");
+  // Profile 1, no workload cluster, then a wrong name: nothing goes ahead.
+  auto r = testing::Run("printf '1\\n\\nsda\\n' | script -qfec 'bash " + t / "run.sh" + "' " + t / "typescript");
+  std::string screen = testing::ReadText(t / "typescript");
+  INFO(screen);
+  CHECK(screen.find("The host system goes to nvme2n1 (nvme2n1 is the only disk that matches serial = "
+                    "\"S64HNE0R100002\", wipe = true") != std::string::npos);
+  CHECK(screen.find("It erases: nvme2n1: nvme2n1 ext4 'olddata'") != std::string::npos);
+  CHECK(screen.find("    never: is the boot medium (/run/live/medium is mounted from sdg1)") != std::string::npos);
+  CHECK(screen.find("Type the disk's name (nvme2n1) to erase it; anything else stops:") != std::string::npos);
+  CHECK(screen.find("the install disk nvme2n1 was not confirmed; nothing was written") != std::string::npos);
+  CHECK(screen.find("Create these VMs?") == std::string::npos);
+  // The right name goes on to the plan summary (answered no: nothing is created).
+  r = testing::Run("printf '1\\n\\nnvme2n1\\nn\\n' | script -qfec 'bash " + t / "run.sh" + "' " + t / "typescript2");
+  screen = testing::ReadText(t / "typescript2");
+  INFO(screen);
+  CHECK(screen.find("Create these VMs? [y/N]") != std::string::npos);
+  CHECK(testing::Run("blkid -s LABEL -o value " + t / "host/dev/nvme2n1").out == "olddata\n");
 }

@@ -64,7 +64,13 @@ TEST_CASE("a fresh capture of this machine detects like the machine itself") {
   HardwareReport live = Live();
   CHECK(json(captured->cpu) == json(live.cpu));
   CHECK(json(captured->memory_bytes) == json(live.memory_bytes));
-  CHECK(json(captured->disks) == json(live.disks));
+  // A capture holds sysfs, not the devices' bytes: what a disk holds (libblkid
+  // on /dev/NAME) is compared apart from the rest.
+  json captured_disks = captured->disks, live_disks = live.disks;
+  for (json* disks : {&captured_disks, &live_disks}) {
+    for (json& d : *disks) d.erase("contents");
+  }
+  CHECK(captured_disks == live_disks);
   CHECK(json(captured->firmware) == json(live.firmware));
   CHECK(json(captured->gpus) == json(live.gpus));
   REQUIRE(captured->nics.size() == live.nics.size());
