@@ -321,3 +321,27 @@ TEST_CASE("interactive mode with an install-disk rule: what will be erased is sh
   CHECK(screen.find("Create these VMs? [y/N]") != std::string::npos);
   CHECK(testing::Run("blkid -s LABEL -o value " + t / "host/dev/nvme2n1").out == "olddata\n");
 }
+
+TEST_CASE(
+    "unattended: an install-disk rule that would take the boot disk stops the install with exit 3 and the listing") {
+  testing::TempDir t;
+  // The demo fleet, with a rule whose only match is vda, the disk / is mounted from.
+  testing::WriteText(t / "fleet.toml", testing::ReadText(testing::SourceDir() + "/profiles/fleet/lab.toml") +
+                                           "[host.install_disk]\ntransport = \"virtio\"\nwipe = true\n");
+  auto r = testing::Run(Installer() + " --sysroot " + Fixture() + " --fs-usage " + Fixture() +
+                        "/statvfs.json --answer " + t / "fleet.toml" + " --state " + t / "state" + " --storage-root " +
+                        t / "root" + " --connect test:///default < /dev/null");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("   Install disk: refused: the install-disk rule transport = \"virtio\", wipe = true (answer file " +
+                   t / "fleet.toml" +
+                   " (host 'lab-01')) matches only vda, which is the boot medium (/ is mounted "
+                   "from vda)") != std::string::npos);
+  CHECK(r.err.find("Disks on this host:\n  vda  256 GiB  hdd  virtio") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t / "state/installed"));
+  CHECK_FALSE(std::filesystem::exists(t / "state/plan.json"));  // stopped before Plan
+  auto report = nlohmann::json::parse(testing::ReadText(t / "state/report.json"));
+  CHECK(report["install_disk"]["mode"] == "disk");
+  CHECK(report["install_disk"]["disk"] == "");
+  CHECK(report["install_disk"]["disks"][0]["verdict"] == "never");
+}
