@@ -277,7 +277,7 @@ TEST_CASE("install-disk rules in an answer file: located errors, and the host's 
   CHECK(EffectiveInstallDiskRule(&a, nullptr)->media == DiskMedia::kNvme);
 }
 
-TEST_CASE("preflight and plan show the chosen install disk and why before anything is written; refusals exit 3") {
+TEST_CASE("preflight and plan show the chosen install disk and why before anything is written, and refusals exit 3") {
   TwelveDisks h;
   Mkfs(h.Dev("nvme2n1"), "olddata");
   auto fleet = [&](bool wipe) {
