@@ -65,6 +65,11 @@ TEST_CASE("the ISO's files read back with libarchive, with Rock Ridge names") {
   CHECK(grub.find("  linux /boot/vmlinuz console=ttyS0,115200 slipway.mode=auto\n  initrd /boot/initrd.img\n") !=
         std::string::npos);
   CHECK(grub.find("set timeout=0") != std::string::npos);
+  // GRUB's own idea of the volume's UUID (grub-probe, GRUB's iso9660 driver)
+  // is the one grub.cfg searches for.
+  auto probe = testing::Run("grub-probe -t fs_uuid -d " + iso);
+  INFO(probe.out << probe.err);
+  CHECK(probe.out == "2023-11-14-22-13-20-00\n");
 }
 
 TEST_CASE("the ISO's ESP holds shim and Debian's signed GRUB for CDs, as the packages ship them") {
