@@ -57,7 +57,8 @@ for i in $(seq 1 $runs); do
   truncate -s 128M "$tmp/esp$i.img"
   mkfs.vfat -F 32 -n ESP "$tmp/esp$i.img" >/dev/null
   MTOOLS_SKIP_CHECK=1 mmd -i "$tmp/esp$i.img" ::/EFI ::/EFI/BOOT
-  MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/esp$i.img" /usr/lib/systemd/boot/efi/systemd-bootx64.efi ::/EFI/BOOT/BOOTX64.EFI
+  MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/esp$i.img" /usr/lib/shim/shimx64.efi.signed ::/EFI/BOOT/BOOTX64.EFI
+  MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/esp$i.img" /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed ::/EFI/BOOT/grubx64.efi
   MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/esp$i.img" "$kernel" ::/vmlinuz
   MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/esp$i.img" "$initrd" ::/initrd.img
   rootsize=$(( size_gib * 1024 - 130 ))

@@ -167,6 +167,21 @@ service() {  # service NAME CONFIG CHECK...: the seed's config passes its check,
   systemctl is-active --quiet "$svc" || systemctl restart "$svc" 2>/dev/null
   if systemctl is-active --quiet "$svc"; then say "$svc active"; else say "$svc failed to start"; fi
 }
+# The boot's security, as the guest sees it: Secure Boot from efivars (a
+# 4-byte attribute word, then the value), and the kernel's TPM resource
+# manager.
+sb=disabled
+sbvar=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
+if [ ! -d /sys/firmware/efi ]; then
+  sb="not applicable (BIOS boot)"
+elif [ ! -r "$sbvar" ]; then
+  sb="unknown (no efivars)"
+elif [ "$(od -An -tu1 -j4 -N1 "$sbvar" 2>/dev/null | tr -d ' ')" = 1 ]; then
+  sb=enabled
+fi
+tpm="TPM none"
+[ -c /dev/tpmrm0 ] && tpm="TPM $(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null) at /dev/tpmrm0"
+say "SecureBoot $sb; $tpm"
 if command -v nft >/dev/null; then
   if nft list chain inet filter input 2>/dev/null | grep -q 'policy drop'; then
     say "nftables: inbound policy drop"

@@ -18,6 +18,7 @@
 #include "common/hash.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
+#include "firmware/signed_boot.h"
 
 namespace slipway::builder {
 
@@ -27,7 +28,6 @@ namespace {
 
 constexpr uint64_t kSector = 512;
 constexpr uint64_t kAlign = 1ull << 20;  // partitions start on MiB boundaries
-constexpr const char* kSystemdBoot = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
 constexpr const char* kGptMbr = "/usr/lib/SYSLINUX/gptmbr.bin";
 
 // GUIDs are stored mixed-endian in GPT.
@@ -258,11 +258,17 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
   std::string cmdline = "root=PARTUUID=" + res.root_partuuid + " rw console=ttyS0,115200";
   for (const std::string& a : spec.kernel_args) cmdline += " " + a;
   std::string cfg = work_dir + "/cfg";
-  fs::create_directories(cfg + "/loader/entries", ec);
+  fs::create_directories(cfg + "/EFI/debian", ec);
+  // UEFI: shim, then Debian's signed GRUB, whose prefix is \EFI\debian on the
+  // ESP it was loaded from; the kernel and initramfs are on the same ESP.
+  auto grub_cfg = firmware::GrubConfig({"Slipway", "/vmlinuz", "/initrd.img", cmdline, ""});
+  if (!grub_cfg) return cleanup(std::move(grub_cfg).error());
+  if (spec.uefi) {
+    if (auto st = firmware::CheckSignedChain({firmware::kShim, firmware::kGrubDisk}); !st)
+      return cleanup(std::move(st).error());
+  }
   for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
-           {"/loader/loader.conf", "default slipway.conf\ntimeout 0\nconsole-mode keep\n"},
-           {"/loader/entries/slipway.conf",
-            "title Slipway\nlinux /vmlinuz\ninitrd /initrd.img\noptions " + cmdline + "\n"},
+           {"/EFI/debian/grub.cfg", *grub_cfg},
            {"/syslinux.cfg",
             "SERIAL 0 115200\nDEFAULT slipway\nTIMEOUT 0\nPROMPT 0\nLABEL slipway\n"
             "  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND " +
@@ -282,12 +288,11 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
   std::vector<std::pair<std::string, std::string>> files = {{pinned(spec.kernel, "vmlinuz"), "::/vmlinuz"},
                                                             {pinned(spec.initrd, "initrd.img"), "::/initrd.img"}};
   if (spec.uefi) {
-    if (auto st = run({"mmd", img, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"}); !st)
+    if (auto st = run({"mmd", img, "::/EFI", "::/EFI/BOOT", "::/EFI/debian"}); !st)
       return cleanup(std::move(st).error());
-    files.push_back({pinned(kSystemdBoot, "BOOTX64.EFI"), "::/EFI/BOOT/BOOTX64.EFI"});
-    files.push_back({pinned(cfg + "/loader/loader.conf", "loader/loader.conf"), "::/loader/loader.conf"});
-    files.push_back({pinned(cfg + "/loader/entries/slipway.conf", "loader/entries/slipway.conf"),
-                     "::/loader/entries/slipway.conf"});
+    files.push_back({pinned(firmware::kShim, "BOOTX64.EFI"), "::/EFI/BOOT/BOOTX64.EFI"});
+    files.push_back({pinned(firmware::kGrubDisk, "grubx64.efi"), "::/EFI/BOOT/grubx64.efi"});
+    files.push_back({pinned(cfg + "/EFI/debian/grub.cfg", "EFI/debian/grub.cfg"), "::/EFI/debian/grub.cfg"});
   }
   if (spec.bios) files.push_back({pinned(cfg + "/syslinux.cfg", "syslinux.cfg"), "::/syslinux.cfg"});
   for (const auto& [src, dst] : files) {

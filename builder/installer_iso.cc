@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
+#include "firmware/signed_boot.h"
 
 namespace slipway::builder {
 
@@ -36,6 +37,53 @@ Status PinnedCopy(const std::string& src, const std::string& dst, long epoch) {
   if (ec) return Error::Runtime("cannot stage " + src + ": " + ec.message());
   auto t = std::chrono::file_clock::from_sys(std::chrono::system_clock::from_time_t(epoch));
   fs::last_write_time(dst, t, ec);
+  return Ok();
+}
+
+// The UEFI boot path: an ESP image holding only the signed loaders, shim as
+// \EFI\BOOT\BOOTX64.EFI and Debian's signed GRUB for CDs beside it. GRUB
+// cannot read the El Torito image it came from, so its built-in config finds
+// the ISO9660 volume by /.disk/info and reads /boot/grub/grub.cfg there; that
+// file finds our own volume by its UUID and boots the kernel and initramfs
+// the BIOS path boots too. No second copy of them in the ESP.
+Status StageUefiBoot(const IsoSpec& iso, const std::string& cmdline, const std::string& stage, long epoch) {
+  if (auto st = firmware::CheckSignedChain({firmware::kShim, firmware::kGrubCd}); !st) return st;
+  std::error_code ec;
+  uint64_t need = fs::file_size(firmware::kShim, ec) + fs::file_size(firmware::kGrubCd, ec) + (1ull << 20);
+  uint64_t mib = (need >> 20) + 1;
+  if (static_cast<int64_t>(mib) > iso.esp_max_mib) {
+    return Error::Input("the UEFI boot image needs " + std::to_string(mib) + " MiB; [iso] esp_max_mib is " +
+                        std::to_string(iso.esp_max_mib) + " (shim and GRUB are too big)");
+  }
+  firmware::GrubEntry entry{"Slipway installer", "/boot/vmlinuz", "/boot/initrd.img", cmdline,
+                            firmware::GrubIsoUuid(epoch)};
+  auto grub_cfg = firmware::GrubConfig(entry);
+  if (!grub_cfg) return std::move(grub_cfg).error();
+  std::error_code mk;
+  fs::create_directories(stage + "/boot/grub", mk);
+  fs::create_directories(stage + "/.disk", mk);
+  if (auto st = WriteFileAtomic(stage + "/boot/grub/grub.cfg", *grub_cfg); !st) return st;
+  if (auto st = WriteFileAtomic(stage + "/.disk/info", "Slipway installer " + iso.volume_id + "\n"); !st) return st;
+  std::string esp = stage + "/boot/efi.img", pin = stage + ".esp";
+  RunOptions ro;
+  ro.env = {{"MTOOLS_SKIP_CHECK", "1"}, {"SOURCE_DATE_EPOCH", std::to_string(epoch)}, {"TZ", "UTC"}};
+  std::vector<std::vector<std::string>> cmds = {{"truncate", "-s", std::to_string(mib) + "M", esp},
+                                                {"mkfs.vfat", "-n", "SLIPWAYEFI", "-i", "5c1b0a7e", "--invariant", esp},
+                                                {"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT"}};
+  for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
+           {firmware::kShim, "/EFI/BOOT/BOOTX64.EFI"}, {firmware::kGrubCd, "/EFI/BOOT/grubx64.efi"}}) {
+    std::string pinned = pin + dst;
+    if (auto st = PinnedCopy(src, pinned, epoch); !st) return st;
+    cmds.push_back({"mcopy", "-m", "-o", "-i", esp, pinned, "::" + dst});
+  }
+  fs::create_directories(stage + "/boot", ec);
+  for (const auto& c : cmds) {
+    if (auto r = RunCommand(c, ro); !r) {
+      fs::remove_all(pin, ec);
+      return std::move(r).error();
+    }
+  }
+  fs::remove_all(pin, ec);
   return Ok();
 }
 
@@ -93,49 +141,7 @@ Result<IsoBuildSummary> BuildInstallerIso(const ImageDefinition& def, const IsoB
     if (auto st = WriteFileAtomic(stage + "/isolinux/isolinux.cfg", cfg); !st) return fail(std::move(st).error());
   }
   if (uefi) {
-    // The ESP image: systemd-boot plus its own copy of the kernel and initramfs.
-    uint64_t need = fs::file_size(kernel) + fs::file_size(initrd) + (2ull << 20);
-    uint64_t mib = (need >> 20) + 2;
-    if (static_cast<int64_t>(mib) > iso.esp_max_mib) {
-      return fail(Error::Input("the UEFI boot image needs " + std::to_string(mib) + " MiB; [iso] esp_max_mib is " +
-                               std::to_string(iso.esp_max_mib) + " (the kernel and initramfs are too big)"));
-    }
-    std::string esp = stage + "/boot/efi.img", cfg = stage + ".esp";
-    fs::create_directories(cfg + "/loader/entries", ec);
-    if (auto st = WriteFileAtomic(cfg + "/loader/loader.conf", "default slipway.conf\ntimeout 0\n"); !st)
-      return fail(std::move(st).error());
-    if (auto st =
-            WriteFileAtomic(cfg + "/loader/entries/slipway.conf",
-                            "title Slipway installer\nlinux /vmlinuz\ninitrd /initrd.img\noptions " + cmdline + "\n");
-        !st) {
-      return fail(std::move(st).error());
-    }
-    RunOptions ro;
-    ro.env = {{"MTOOLS_SKIP_CHECK", "1"}, {"SOURCE_DATE_EPOCH", std::to_string(o.source_date_epoch)}, {"TZ", "UTC"}};
-    auto run = [&](std::vector<std::string> argv) -> Status {
-      auto r = RunCommand(argv, ro);
-      if (!r) return std::move(r).error();
-      return Ok();
-    };
-    std::vector<std::vector<std::string>> cmds = {
-        {"truncate", "-s", std::to_string(mib) + "M", esp},
-        {"mkfs.vfat", "-n", "SLIPWAYEFI", "-i", "5c1b0a7e", "--invariant", esp},
-        {"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/loader", "::/loader/entries"}};
-    for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
-             {"/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI"},
-             {kernel, "/vmlinuz"},
-             {initrd, "/initrd.img"},
-             {cfg + "/loader/loader.conf", "/loader/loader.conf"},
-             {cfg + "/loader/entries/slipway.conf", "/loader/entries/slipway.conf"}}) {
-      std::string pinned = cfg + "/pinned" + dst;
-      if (auto st = PinnedCopy(src, pinned, o.source_date_epoch); !st) return fail(std::move(st).error());
-      cmds.push_back({"mcopy", "-m", "-o", "-i", esp, pinned, "::" + dst});
-    }
-    fs::create_directories(stage + "/boot", ec);
-    for (const auto& c : cmds) {
-      if (auto st = run(c); !st) return fail(std::move(st).error());
-    }
-    fs::remove_all(cfg, ec);
+    if (auto st = StageUefiBoot(iso, cmdline, stage, o.source_date_epoch); !st) return fail(std::move(st).error());
   }
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
            {o.data_dir + "/profiles", "/profiles"},

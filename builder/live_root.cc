@@ -63,13 +63,14 @@ constexpr const char* kGroup =
 
 // libvirtd on the live system: root only, on its local socket (no polkit
 // here); QEMU as libvirt-qemu, without a mount namespace per guest or a
-// security driver (the live system has neither AppArmor nor SELinux).
+// security driver (the live system has neither AppArmor nor SELinux); swtpm
+// (the vTPMs of uefi-secure VMs) as root, as the live root has no tss user.
 constexpr const char* kLibvirtdConf =
     "# Slipway live system\nauth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n"
     "unix_sock_ro_perms = \"0700\"\nunix_sock_rw_perms = \"0700\"\n";
 constexpr const char* kQemuConf =
     "# Slipway live system\nuser = \"libvirt-qemu\"\ngroup = \"libvirt-qemu\"\ndynamic_ownership = 1\n"
-    "namespaces = [ ]\nsecurity_driver = \"none\"\n";
+    "namespaces = [ ]\nsecurity_driver = \"none\"\nswtpm_user = \"root\"\nswtpm_group = \"root\"\n";
 
 // Stage 2: the live root under `live`.
 Status StageLiveRoot(const LiveSpec& spec, const LiveInputs& in, const std::string& live, LiveSummary* sum) {

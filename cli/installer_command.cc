@@ -67,6 +67,34 @@ constexpr const char* kInstallerHelp =
     "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
     "entry matches this machine, or preflight failed.\n";
 
+// "uefi, Secure Boot on, TPM 2.0" from report.json's host.
+std::string FirmwareLine(const nlohmann::json& r) {
+  if (!r.contains("host")) return "?";
+  const auto& h = r["host"];
+  std::string out = h.value("firmware", std::string("?"));
+  if (h.contains("secure_boot")) {
+    const auto& sb = h["secure_boot"];
+    out += ", Secure Boot " + (sb.is_boolean() ? std::string(sb.get<bool>() ? "on" : "off")
+                                               : "unknown (" + sb.value("unknown", std::string("?")) + ")");
+  }
+  if (h.contains("tpm")) out += ", TPM " + h["tpm"].get<std::string>();
+  return out;
+}
+
+// The boot measurements, one per line, under "boot:".
+std::string BootLines(const nlohmann::json& r) {
+  if (!r.contains("boot")) return "";
+  const auto& b = r["boot"];
+  std::string out = "boot:     cmdline " + b.value("cmdline", std::string("")) + "\n";
+  for (const auto& [file, sha] : b["sha256"].items())
+    out += "          sha256 " + sha.get<std::string>() + "  " + file + "\n";
+  for (const auto& [pcr, value] : b["pcr_sha256"].items()) {
+    out += "          PCR " + pcr + " (sha256) " + value.get<std::string>() + "\n";
+  }
+  if (b.contains("pcr_note")) out += "          PCRs: " + b["pcr_note"].get<std::string>() + "\n";
+  return out;
+}
+
 }  // namespace
 
 int RunInstaller(std::span<char* const> argv, Io io) {
@@ -200,9 +228,8 @@ int RunInstaller(std::span<char* const> argv, Io io) {
     io.out << "\n== Report (" << o.state_dir << "/report.json)\n"
            << "host:     " << r.value("host_name", std::string("?")) << " ("
            << r.value("matched_by", std::string("not matched")) << ")\n"
-           << "firmware: " << (r.contains("host") ? r["host"].value("firmware", std::string("?")) : std::string("?"))
-           << "\n"
-           << "profile:  " << r.value("profile", std::string("-")) << "\n";
+           << "firmware: " << FirmwareLine(r) << "\n"
+           << BootLines(r) << "profile:  " << r.value("profile", std::string("-")) << "\n";
     for (const auto& p : r["phases"]) {
       io.out << "  " << (p.value("ok", false) ? "OK    " : "FAILED") << "  " << p["name"].get<std::string>() << "  "
              << p.value("seconds", 0.0) << " s\n";

@@ -20,13 +20,13 @@ std::vector<std::string> FirmwareCatalog::Names() const {
 
 std::string_view BootModeName(BootMode mode) { return mode == BootMode::kUefi ? "uefi" : "bios"; }
 
-bool ImageBootsUnderSecureBoot(std::string_view os) { return os == "windows"; }
+bool ImageBootsUnderSecureBoot(std::string_view os) { return os == "windows" || os == "linux"; }
 
 std::string SecureBootMismatch(const VmFirmware& firmware, std::string_view os) {
   if (!firmware.secure_boot || ImageBootsUnderSecureBoot(os)) return "";
   return "firmware '" + firmware.name + "' enforces Secure Boot, but Slipway's " + std::string(os) +
-         " images carry an unsigned boot loader (systemd-boot): such VMs stop in firmware with 'Access Denied'. "
-         "Use firmware \"uefi\" (or \"bios\") for them until the images are signed";
+         " images are not known to boot under it: such VMs would stop in firmware with 'Access Denied'. "
+         "Use firmware \"uefi\" (or \"bios\") for them";
 }
 
 std::optional<FirmwareCatalog> ReadFirmwareCatalog(const toml::table& root, const std::string& file,

@@ -40,10 +40,10 @@ std::optional<FirmwareCatalog> ReadFirmwareCatalog(const toml::table& root, cons
 std::string_view BootModeName(BootMode mode);
 
 /// Whether the images Slipway runs for `os` ("linux" or "windows") boot under
-/// enforced Secure Boot. Windows install media are signed by Microsoft.
-/// Slipway's Linux node and load-balancer images carry an unsigned
-/// systemd-boot today, which OVMF with Microsoft's keys refuses ("Access
-/// Denied"); this flips when their boot chain is shim + signed GRUB.
+/// enforced Secure Boot. Windows install media are signed by Microsoft;
+/// Slipway's Linux node and load-balancer images boot through shim (signed
+/// by Microsoft's UEFI CA), Debian's signed GRUB and Debian's signed kernel
+/// (firmware/signed_boot.h). False for any other `os`.
 bool ImageBootsUnderSecureBoot(std::string_view os);
 
 /// Why `firmware` cannot boot the images of `os`, or "" when it can: the

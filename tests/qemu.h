@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -25,6 +26,12 @@ namespace slipway::testing {
 
 struct QemuMachine {
   bool uefi = false;  ///< q35 + OVMF; else pc + SeaBIOS
+  /// With uefi: OVMF with Secure Boot enforced and Microsoft's keys enrolled
+  /// (OVMF_CODE_4M.secboot.fd, a copy of OVMF_VARS_4M.ms.fd), SMM on and the
+  /// vars flash secure, as servers ship.
+  bool secure_boot = false;
+  /// A TPM 2.0 from swtpm (tpm-crb), its state in the run's folder.
+  bool tpm = false;
   int memory_mib = 1024;
   int cpus = 1;
   std::vector<std::string> args;  ///< drives, NICs, -cdrom ...
@@ -65,7 +72,13 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
   } else {
     argv.insert(argv.end(), {"-serial", "file:" + dir / "console.log"});
   }
-  if (m.uefi) {
+  if (m.uefi && m.secure_boot) {
+    std::filesystem::copy_file("/usr/share/OVMF/OVMF_VARS_4M.ms.fd", dir / "vars.fd");
+    argv.insert(argv.end(),
+                {"-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on", "-drive",
+                 "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", "-drive",
+                 "if=pflash,format=raw,unit=1,file=" + dir / "vars.fd"});
+  } else if (m.uefi) {
     std::filesystem::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", dir / "vars.fd");
     argv.insert(argv.end(),
                 {"-machine", "q35", "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
@@ -73,6 +86,20 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
   } else {
     argv.push_back("-machine");
     argv.push_back("pc");
+  }
+  if (m.tpm) {
+    // swtpm serves the TPM on a socket and exits when QEMU closes it.
+    std::filesystem::create_directories(dir / "tpm");
+    auto swtpm = Run("swtpm socket --tpm2 --daemon --terminate --tpmstate dir=" + dir / "tpm" +
+                     " --ctrl type=unixio,path=" + dir / "tpm/swtpm.sock" + " --pid file=" + dir / "tpm/swtpm.pid" +
+                     " --log file=" + dir / "tpm/swtpm.log");
+    if (swtpm.exit_code != 0) {
+      QemuRun failed;
+      failed.console = "[swtpm did not start]\n" + swtpm.out + swtpm.err;
+      return failed;
+    }
+    argv.insert(argv.end(), {"-chardev", "socket,id=chrtpm,path=" + dir / "tpm/swtpm.sock", "-tpmdev",
+                             "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0"});
   }
   argv.insert(argv.end(), m.args.begin(), m.args.end());
   QemuRun run;
@@ -139,6 +166,12 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
     char buf[4096];
     for (ssize_t n; (n = ::recv(serial, buf, sizeof buf, MSG_DONTWAIT)) > 0;) heard.append(buf, static_cast<size_t>(n));
     ::close(serial);
+  }
+  if (m.tpm) {
+    // --terminate ends swtpm when QEMU goes; this is for a QEMU that never
+    // connected.
+    int pid = std::atoi(ReadText(dir / "tpm/swtpm.pid").c_str());
+    if (pid > 0 && ReadText("/proc/" + std::to_string(pid) + "/comm").rfind("swtpm", 0) == 0) ::kill(pid, SIGTERM);
   }
   run.console = m.respond ? heard : ReadText(dir / "console.log");
   if (!marker.empty() && run.console.find(marker) != std::string::npos) run.marker_seen = true;

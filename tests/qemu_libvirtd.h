@@ -34,6 +34,8 @@ class QemuLibvirtd {
 
   bool ok() const { return hv_ != nullptr; }
   /// Why it did not start, with the daemon's log.
+  /// The daemon's private tree: lib/ is its /var/lib/libvirt.
+  std::string root() const { return dir_.path(); }
   std::string log() const { return start_error_ + ReadText(dir_ / "log/libvirtd.log"); }
   const std::string& uri() const { return uri_; }
   installer::Hypervisor& hv() { return *hv_; }

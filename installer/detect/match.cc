@@ -56,8 +56,8 @@ struct Builder {
 }  // namespace
 
 const std::vector<std::string>& CheckNames() {
-  static const std::vector<std::string> kNames = {"virtualization", "memory",    "cores",    "csv-count",
-                                                  "csv-free",       "data-disk", "nic-link", "firmware"};
+  static const std::vector<std::string> kNames = {"virtualization", "memory",   "cores",    "csv-count",   "csv-free",
+                                                  "data-disk",      "nic-link", "firmware", "secure-boot", "tpm"};
   return kNames;
 }
 
@@ -157,6 +157,20 @@ std::vector<RuleResult> EvaluateRules(const HardwareReport& host, const Hardware
         "host boots with " + std::string(host.firmware.boot_mode == "uefi" ? "UEFI" : "BIOS") + "; profile '" + p.name +
             "' needs " + (m.firmware == "uefi" ? "UEFI (switch the boot mode in the firmware setup)" : "BIOS"),
         "match.firmware");
+
+  const Probed<bool>& sb = host.firmware.secure_boot;
+  std::string sb_shown = sb.ok() ? (*sb ? "on" : "off") : "unknown";
+  b.Add("secure-boot", sb_shown, m.secure_boot ? "on" : "not required", !m.secure_boot || sb.value_or(false),
+        sb.ok() ? "host boots with Secure Boot off; profile '" + p.name +
+                      "' needs it on (enable Secure Boot in the firmware setup, with Microsoft's UEFI CA enrolled)"
+                : "Secure Boot is unknown (" + sb.unknown + "); profile '" + p.name + "' needs it on",
+        "match.secure_boot");
+  std::string tpm_shown = host.firmware.tpm_present ? host.firmware.tpm_version.value_or("unknown") : "none";
+  bool tpm_ok = m.tpm == "any" || tpm_shown == m.tpm;
+  b.Add("tpm", tpm_shown, m.tpm == "any" ? "not required" : m.tpm, tpm_ok,
+        "host has TPM " + tpm_shown + "; profile '" + p.name + "' needs a TPM " + m.tpm +
+            " (enable it in the firmware setup)",
+        "match.tpm");
   return std::move(b.out);
 }
 

@@ -178,6 +178,11 @@ std::optional<HardwareProfile> ReadHardwareProfile(const toml::table& root, cons
              &pos, "match.");
     ReadInto(r, "require_nic_link", r.Bool("require_nic_link", Need::kOptional), &m.require_nic_link, &pos, "match.");
     ReadInto(r, "firmware", r.Enum("firmware", Need::kOptional, {"uefi", "bios", "any"}), &m.firmware, &pos, "match.");
+    ReadInto(r, "secure_boot", r.Bool("secure_boot", Need::kOptional), &m.secure_boot, &pos, "match.");
+    ReadInto(r, "tpm", r.Enum("tpm", Need::kOptional, {"2.0", "any"}), &m.tpm, &pos, "match.");
+    if (m.secure_boot && m.firmware == "bios") {
+      r.ErrorAt("secure_boot", "secure_boot = true needs UEFI, but firmware = \"bios\"; use firmware = \"uefi\"");
+    }
     r.Finish();
   }
   if (const toml::table* t = top.Table("management", Need::kRequired)) {

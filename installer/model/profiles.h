@@ -43,6 +43,8 @@ struct MatchRules {
   bool require_virtualization = true;
   bool require_nic_link = true;
   std::string firmware = "any";  ///< "uefi", "bios" or "any"
+  bool secure_boot = false;      ///< the host must boot with Secure Boot enforced
+  std::string tpm = "any";       ///< "2.0": the host must have a TPM 2.0; "any"
 };
 
 struct HardwareProfile {

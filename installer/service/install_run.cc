@@ -16,6 +16,7 @@
 #include "installer/apply/host_bridge.h"
 #include "installer/apply/secrets.h"
 #include "installer/detect/arp_probe.h"
+#include "installer/detect/boot_evidence.h"
 #include "installer/detect/detect.h"
 #include "installer/detect/kvm_probe.h"
 #include "installer/detect/match.h"
@@ -470,9 +471,19 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   if (!hw) return run.Fail(hw.error());
   run.report["host_id"] = HostId(*hw, "unknown");
   run.report["host"] = {{"firmware", hw->firmware.boot_mode},
+                        {"secure_boot", hw->firmware.secure_boot},
+                        {"tpm", hw->firmware.tpm_present ? hw->firmware.tpm_version.value_or("unknown") : "none"},
                         {"macs", hw->Macs()},
                         {"serial", hw->smbios.serial.value_or("")},
                         {"uuid", hw->smbios.uuid.value_or("")}};
+  {
+    // What booted: not all of it is verified under Secure Boot (the
+    // initramfs, grub.cfg and the command line are not), so the report
+    // carries the measurements for an operator to compare with the build.
+    BootEvidence boot = ReadBootEvidence(sysroot);
+    run.report["boot"] = {{"cmdline", boot.cmdline}, {"sha256", boot.files}, {"pcr_sha256", boot.pcrs}};
+    if (!boot.pcr_note.empty()) run.report["boot"]["pcr_note"] = boot.pcr_note;
+  }
   {
     std::vector<std::string> data, csvs;
     for (const Disk* d : hw->DataDisks()) data.push_back(d->name);

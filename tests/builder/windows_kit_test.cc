@@ -110,6 +110,14 @@ TEST_CASE("autounattend.xml is well formed and carries every hardening setting")
   CHECK(steps["Firewall on, node ports only"].find("-LocalPort 5986,10250,22") != std::string::npos);
 }
 
+TEST_CASE("autounattend.xml needs no Secure Boot or TPM bypass: uefi-secure VMs have both") {
+  std::string xml = AutounattendXml(WinDef());
+  for (const char* bypass : {"LabConfig", "BypassSecureBootCheck", "BypassTPMCheck", "BypassRAMCheck"}) {
+    INFO(bypass);
+    CHECK(xml.find(bypass) == std::string::npos);
+  }
+}
+
 TEST_CASE("the kit's answer ISO reads back with libarchive and holds no secret") {
   testing::TempDir t;
   FakeUdf(t / "server.iso", 2);

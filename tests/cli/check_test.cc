@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
 #include "test_util.h"
 
 using namespace slipway;
@@ -196,13 +197,20 @@ TEST_CASE("usage errors exit 2 and name the fix") {
   CHECK(r.out.find("check") != std::string::npos);
 }
 
-TEST_CASE("Secure-Boot firmware for Linux VMs is a warning at the firmware key, since their boot loader is unsigned") {
-  auto lines = CheckBad("secure-boot-linux.toml");
-  REQUIRE(lines.size() == 1);
-  CHECK(lines[0].rfind("F:9:12: warning: firmware 'uefi-secure' enforces Secure Boot, but Slipway's linux images "
-                       "carry an unsigned boot loader (systemd-boot)",
-                       0) == 0);
-  CHECK(lines[0].find("Use firmware \"uefi\"") != std::string::npos);
+TEST_CASE("Secure-Boot firmware for Linux VMs is accepted: their images boot through shim and Debian's signed GRUB") {
+  auto report = cli::CheckPaths({Fixtures() + "/profiles/secure-boot-linux.toml"}, SourceDir());
+  std::string shown;
+  for (const Diagnostic& d : report.diags.items()) shown += FormatDiagnostic(d) + "\n";
+  INFO(shown);
+  CHECK(report.diags.items().empty());
+}
+
+TEST_CASE("a hardware profile cannot ask for Secure Boot on BIOS, and tpm is \"2.0\" or \"any\"") {
+  auto lines = CheckBad("secure-boot-bios.toml");
+  INFO(Join(lines, "\n"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "F:9:15: error: secure_boot = true needs UEFI, but firmware = \"bios\"; use firmware = \"uefi\"");
+  CHECK(lines[1] == "F:10:7: error: 'tpm' is '1.2'; it must be '2.0' or 'any'");
 }
 
 TEST_CASE("Kubernetes syntax is checked when a cluster profile is read") {

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "common/hash.h"
+#include "installer/detect/boot_evidence.h"
 #include "installer/detect/mountinfo.h"
 #include "test_util.h"
 
@@ -258,4 +260,27 @@ TEST_CASE("a local disk that holds a mounted CSV is shared storage, not a data d
   nlohmann::json j = *r;
   j["disks"][0].erase("csv");
   CHECK(j.get<HardwareReport>().disks[0].csv.empty());
+}
+
+TEST_CASE("boot evidence: the command line, the medium's boot files by sha256, and PCRs 4, 7, 8 and 9") {
+  testing::TempDir t;
+  testing::WriteText(t / "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz console=ttyS0,115200 slipway.mode=auto\n");
+  testing::WriteText(t / "run/slipway/medium/boot/vmlinuz", "kernel");
+  testing::WriteText(t / "run/slipway/medium/boot/initrd.img", "initramfs");
+  installer::Sysroot s(t.path());
+  auto none = installer::ReadBootEvidence(s);
+  CHECK(none.cmdline == "BOOT_IMAGE=/boot/vmlinuz console=ttyS0,115200 slipway.mode=auto");
+  CHECK(none.files == std::map<std::string, std::string>{{"boot/initrd.img", Sha256Hex("initramfs")},
+                                                         {"boot/vmlinuz", Sha256Hex("kernel")}});
+  CHECK(none.pcrs.empty());
+  CHECK(none.pcr_note == "no TPM");
+  std::filesystem::create_directories(t / "sys/class/tpm/tpm0");
+  CHECK(installer::ReadBootEvidence(s).pcr_note == "the TPM shows no sha256 PCR bank in sysfs");
+  for (const char* pcr : {"4", "7", "8", "9", "10"}) {
+    testing::WriteText(t / ("sys/class/tpm/tpm0/pcr-sha256/" + std::string(pcr)), std::string(64, 'A') + "\n");
+  }
+  auto tpm = installer::ReadBootEvidence(s);
+  CHECK(tpm.pcrs.size() == 4);  // 4, 7, 8, 9: not 10 (IMA)
+  CHECK(tpm.pcrs["9"] == std::string(64, 'a'));
+  CHECK(tpm.pcr_note.empty());
 }

@@ -146,7 +146,7 @@ TEST_CASE("slipway match and preflight exit 0, 3 and 2 as documented") {
         "  - the CPU does not advertise vmx or svm; enable VT-x/AMD-V in the firmware setup\n");
   r = testing::Run(testing::Slipway() + " preflight --profile standard" + fx("uefi-secureboot"));
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("result: 0 failed, 8 passed, 0 skipped") != std::string::npos);
+  CHECK(r.out.find("result: 0 failed, 10 passed, 0 skipped") != std::string::npos);
   r = testing::Run(testing::Slipway() + " preflight --profile standard --skip-check firmware --json" + fx("bios-only"));
   CHECK(r.exit_code == 3);
   auto j = nlohmann::json::parse(r.out);
@@ -171,4 +171,32 @@ TEST_CASE("match reads a saved report as well as a sysroot") {
   auto r = testing::Run(testing::Slipway() + " match --json --hardware " + tmp / "r.json");
   CHECK(r.exit_code == 0);
   CHECK(nlohmann::json::parse(r.out)["best"] == "standard");
+}
+
+TEST_CASE("preflight shows the host's Secure Boot and TPM against a profile that requires them") {
+  HardwareProfile p = Bundled().hardware[0];
+  p.match.secure_boot = true;
+  p.match.tpm = "2.0";
+  auto rules = EvaluateRules(Host("uefi-secureboot"), p);
+  CHECK(Rule(rules, "secure-boot").measured == "on");
+  CHECK(Rule(rules, "secure-boot").threshold == "on");
+  CHECK(Rule(rules, "secure-boot").state == CheckState::kPass);
+  CHECK(Rule(rules, "tpm").measured == "2.0");
+  CHECK(Rule(rules, "tpm").state == CheckState::kPass);
+  auto bios = EvaluateRules(Host("bios-only"), p);
+  CHECK(Rule(bios, "secure-boot").measured == "off");
+  CHECK(Rule(bios, "secure-boot").state == CheckState::kFail);
+  CHECK(Rule(bios, "secure-boot").detail ==
+        "host boots with Secure Boot off; profile '" + p.name +
+            "' needs it on (enable Secure Boot in the firmware setup, with Microsoft's UEFI CA enrolled)");
+  CHECK(Rule(bios, "tpm").measured == "none");
+  CHECK(Rule(bios, "tpm").state == CheckState::kFail);
+  CHECK(Rule(bios, "tpm").detail ==
+        "host has TPM none; profile '" + p.name + "' needs a TPM 2.0 (enable it in the firmware setup)");
+  // Not required: shown, and passing, whatever the host has.
+  auto plain = EvaluateRules(Host("bios-only"), Bundled().hardware[0]);
+  CHECK(Rule(plain, "secure-boot").threshold == "not required");
+  CHECK(Rule(plain, "secure-boot").state == CheckState::kPass);
+  CHECK(Rule(plain, "tpm").threshold == "not required");
+  CHECK(Rule(plain, "tpm").state == CheckState::kPass);
 }

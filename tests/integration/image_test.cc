@@ -104,15 +104,27 @@ TEST_CASE("the image has a GPT with a bootable ESP and an ext4 root, read back w
   CHECK(label.out.find("Filesystem volume name:   root") != std::string::npos);
   CHECK(label.out.find((*m)["root_fs_uuid"].get<std::string>()) != std::string::npos);
 
-  // The ESP: both boot loaders, the kernel and the configuration.
+  // The ESP: both boot loaders (UEFI: shim and Debian's signed GRUB, as
+  // the packages ship them), the kernel and the configuration.
   auto dir = testing::Run("MTOOLS_SKIP_CHECK=1 mdir -/ -a -b -i " + raw + "@@1M ::");
   INFO(dir.out << dir.err);
-  for (const char* f : {"::/EFI/BOOT/BOOTX64.EFI", "::/loader/entries/slipway.conf", "::/syslinux.cfg",
-                        "::/ldlinux.sys", "::/vmlinuz", "::/initrd.img"}) {
+  for (const char* f : {"::/EFI/BOOT/BOOTX64.EFI", "::/EFI/BOOT/grubx64.efi", "::/EFI/debian/grub.cfg",
+                        "::/syslinux.cfg", "::/ldlinux.sys", "::/vmlinuz", "::/initrd.img"}) {
     CHECK(dir.out.find(f) != std::string::npos);
   }
-  auto entry = testing::Run("MTOOLS_SKIP_CHECK=1 mtype -i " + raw + "@@1M ::/loader/entries/slipway.conf");
-  CHECK(entry.out.find("root=PARTUUID=" + (*m)["root_partuuid"].get<std::string>()) != std::string::npos);
+  for (auto [esp_file, package_file] :
+       {std::pair{"::/EFI/BOOT/BOOTX64.EFI", "/usr/lib/shim/shimx64.efi.signed"},
+        std::pair{"::/EFI/BOOT/grubx64.efi", "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"}}) {
+    auto copy = testing::Run("MTOOLS_SKIP_CHECK=1 mcopy -i " + raw + "@@1M " + esp_file + " " + t / "loader.efi" +
+                             " && cmp " + t / "loader.efi" + " " + package_file + " && rm " + t / "loader.efi");
+    INFO(esp_file << copy.out << copy.err);
+    CHECK(copy.exit_code == 0);
+  }
+  auto entry = testing::Run("MTOOLS_SKIP_CHECK=1 mtype -i " + raw + "@@1M ::/EFI/debian/grub.cfg");
+  INFO(entry.out);
+  CHECK(entry.out.find("linux /vmlinuz root=PARTUUID=" + (*m)["root_partuuid"].get<std::string>()) !=
+        std::string::npos);
+  CHECK(entry.out.find("initrd /initrd.img") != std::string::npos);
   CHECK(entry.out.find("init_on_alloc=1") != std::string::npos);  // the kernel-cmdline hardening step
   // BIOS boot code in the protective MBR.
   CHECK(testing::Run("cmp -n 440 " + raw + " /usr/lib/SYSLINUX/gptmbr.bin").exit_code == 0);

@@ -17,6 +17,7 @@
 #include <map>
 #include <thread>
 
+#include "common/hash.h"
 #include "common/strings.h"
 #include "qemu.h"
 #include "test_util.h"
@@ -103,7 +104,7 @@ void CheckInstall(const testing::QemuRun& run, const std::string& firmware) {
   CHECK(c.find("Discovered 2 data disk(s) (vda, vdb) of 4, 2 NIC(s) (52:54:00:5e:00:01, 52:54:00:5e:00:02), "
                "1 CSV(s) (/ClusterStorage/Volume1)") != std::string::npos);
   CHECK(c.find("Matched host qemu-e2e-01 by MAC 52:54:00:5e:00:01") != std::string::npos);
-  CHECK(c.find("Preflight: 8 of 8 checks passed or skipped") != std::string::npos);
+  CHECK(c.find("Preflight: 10 of 10 checks passed or skipped") != std::string::npos);
   CHECK(c.find("Planned 5 VMs in 2 clusters") != std::string::npos);
   CHECK(c.find("Node images: boot medium /run/slipway/medium/slipway/images") != std::string::npos);
   CHECK(c.find("Creating management cluster: 2/2 VMs") != std::string::npos);
@@ -165,19 +166,57 @@ void CheckCsv(const Host& h) {
 
 namespace {
 
+// The report's boot lines: the sha256 of the kernel and initramfs on the
+// medium, which the installer measured, and with a TPM the PCRs that the
+// firmware, shim and GRUB extended.
+void CheckBootEvidence(const std::string& console, bool tpm) {
+  auto files = testing::ReadIsoFiles(InstallerIso());
+  CHECK(console.find("          sha256 " + Sha256Hex(files["boot/vmlinuz"]) + "  boot/vmlinuz") != std::string::npos);
+  CHECK(console.find("          sha256 " + Sha256Hex(files["boot/initrd.img"]) + "  boot/initrd.img") !=
+        std::string::npos);
+  CHECK(console.find("boot:     cmdline ") != std::string::npos);
+  CHECK(console.find("slipway.mode=auto") != std::string::npos);
+  if (!tpm) {
+    CHECK(console.find("          PCRs: no TPM") != std::string::npos);
+    return;
+  }
+  for (const char* pcr : {"4", "7", "8", "9"}) {
+    size_t at = console.find(std::string("          PCR ") + pcr + " (sha256) ");
+    INFO("PCR " << pcr);
+    REQUIRE(at != std::string::npos);
+    std::string value = console.substr(at + 25, 64);
+    CHECK(value.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(value != std::string(64, '0'));  // extended by the boot chain
+  }
+}
+
+enum class Firmware { kBios, kUefiSecureTpm };
+
 // Boots the ISO from CD on a fresh host; checks the console, then the CSV.
-void InstallFromCd(bool uefi) {
+void InstallFromCd(Firmware fw) {
+  bool uefi = fw == Firmware::kUefiSecureTpm;
   Host h;
   testing::QemuMachine m;
   m.uefi = uefi;
+  m.secure_boot = uefi;
+  m.tpm = uefi;
   m.memory_mib = 4096;
   m.cpus = 2;
   m.args = h.Args("");
   auto run = testing::BootQemu(m, "\nresult:   ", 400);
-  WARN((uefi ? "UEFI" : "BIOS") << ": boot to the installer's report in " << run.seconds << " s");
-  CheckInstall(run, uefi ? "uefi" : "bios");
+  WARN((uefi ? "UEFI, Secure Boot enforced, TPM 2.0" : "BIOS")
+       << ": boot to the installer's report in " << run.seconds << " s");
+  CheckInstall(run, uefi ? "uefi, Secure Boot on, TPM 2.0" : "bios, Secure Boot off, TPM none");
+  CheckBootEvidence(run.console, uefi);
   CheckCsv(h);
-  if (uefi) return;
+  if (uefi) {
+    // The firmware ran shim, shim ran Debian's GRUB, and the kernel saw
+    // Secure Boot enforced (and so locked itself down).
+    CHECK(run.console.find("Access Denied") == std::string::npos);
+    CHECK(run.console.find("secureboot: Secure boot enabled") != std::string::npos);
+    CHECK(run.console.find("Kernel is locked down from EFI Secure Boot") != std::string::npos);
+    return;
+  }
   // A reboot of the finished host finds its state on the CSV, does not
   // install again, and converges: the in-process test driver starts empty at
   // every boot, so every planned domain is defined again from the persisted
@@ -196,25 +235,41 @@ void InstallFromCd(bool uefi) {
 
 }  // namespace
 
-TEST_CASE("the installer ISO installs a fleet host unattended under BIOS (SeaBIOS, CD)") { InstallFromCd(false); }
+TEST_CASE("the installer ISO installs a fleet host unattended under BIOS (SeaBIOS, CD)") {
+  InstallFromCd(Firmware::kBios);
+}
 
-TEST_CASE("the installer ISO installs a fleet host unattended under UEFI (OVMF, CD)") { InstallFromCd(true); }
+TEST_CASE(
+    "the installer ISO installs a fleet host unattended under enforced Secure Boot with Microsoft's keys and a TPM 2.0 "
+    "(OVMF secboot, swtpm, CD)") {
+  InstallFromCd(Firmware::kUefiSecureTpm);
+}
 
 TEST_CASE("the installer ISO boots from a USB stick (isohybrid) and finds its medium on that disk") {
-  Host h;
-  testing::QemuMachine m;
-  m.memory_mib = 4096;
-  m.cpus = 2;
-  // The ISO as the first disk: the data disks and the CSV shift to vdb-vdd;
-  // the medium is found on the isohybrid partition, and the machine's empty
-  // IDE CD drive is a fifth disk.
-  m.args = h.Args("file=" + InstallerIso() + ",format=raw,if=virtio,snapshot=on");
-  auto run = testing::BootQemu(m, "\nresult:   ", 400);
-  INFO(testing::Tail(run.console, 8000));
-  REQUIRE(run.marker_seen);
-  CHECK(run.console.find("slipway-live: boot medium /dev/vda1") != std::string::npos);
-  CHECK(run.console.find("Discovered 2 data disk(s) (vdb, vdc) of 5") != std::string::npos);
-  CHECK(run.console.find("result:   ok") != std::string::npos);
+  // Under SeaBIOS (the isohybrid MBR and ISOLINUX), then under enforced
+  // Secure Boot (the GPT's ESP: shim, then GRUB, which finds the ISO9660
+  // volume on the whole disk).
+  for (bool secure : {false, true}) {
+    Host h;
+    testing::QemuMachine m;
+    m.uefi = secure;
+    m.secure_boot = secure;
+    m.memory_mib = 4096;
+    m.cpus = 2;
+    // The ISO as the first disk: the data disks and the CSV shift to vdb-vdd;
+    // the medium is found on the isohybrid partition, and the machine's empty
+    // CD drive is a fifth disk.
+    m.args = h.Args("file=" + InstallerIso() + ",format=raw,if=virtio,snapshot=on");
+    auto run = testing::BootQemu(m, "\nresult:   ", 400);
+    WARN("USB stick, " << (secure ? "Secure Boot" : "BIOS") << ": boot to the installer's report in " << run.seconds
+                       << " s");
+    INFO(testing::Tail(run.console, 8000));
+    REQUIRE(run.marker_seen);
+    CHECK(run.console.find("slipway-live: boot medium /dev/vda1") != std::string::npos);
+    CHECK(run.console.find("Discovered 2 data disk(s) (vdb, vdc) of 5") != std::string::npos);
+    CHECK(run.console.find(secure ? "firmware: uefi, Secure Boot on" : "firmware: bios") != std::string::npos);
+    CHECK(run.console.find("result:   ok") != std::string::npos);
+  }
 }
 
 namespace {
@@ -324,7 +379,9 @@ std::string VariantIso(const testing::TempDir& dir, const std::string& name, con
 
 }  // namespace
 
-TEST_CASE("the installer ISO without an answer file shows the menu on the serial console (slipway.mode=interactive)") {
+TEST_CASE(
+    "the installer ISO without an answer file shows the menu on the serial console (plain OVMF, "
+    "slipway.mode=interactive)") {
   // The same definition, booting the menu and applying to the test driver.
   // slipway.rerun: a host that finished runs the installer again (checked
   // by the second boot below; on the first it changes nothing).
@@ -332,6 +389,7 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   std::string iso = VariantIso(t, "menu", "slipway.mode=interactive slipway.libvirt=test:///default slipway.rerun", "");
   Host h;
   testing::QemuMachine m;
+  m.uefi = true;  // plain OVMF, no Secure Boot: shim and GRUB boot there too
   m.memory_mib = 4096;
   m.cpus = 2;
   m.args = h.Args("");
@@ -360,6 +418,7 @@ TEST_CASE("the installer ISO without an answer file shows the menu on the serial
   CHECK(run.console.find("No answer file was found. Hardware profiles for this host:") != std::string::npos);
   CHECK(run.console.find("Chosen in the menu: profile smoke, clusters smoke") != std::string::npos);
   CHECK(run.console.find("The plan creates 5 VMs on 1 CSV(s):") != std::string::npos);
+  CHECK(run.console.find("firmware: uefi, Secure Boot off, TPM none") != std::string::npos);
   CHECK(run.console.find("result:   ok") != std::string::npos);
   CHECK(run.console.find("slipway-live: slipway.rerun") == std::string::npos);  // nothing to rerun yet
   // The second boot on the same CSV finds the finished install and, asked

@@ -109,7 +109,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "(/ClusterStorage/Volume1)",
                                    "STATUS=Matched host lab-01 by MAC 02:fc:00:00:00:01",
                                    "STATUS=Preflight",
-                                   "STATUS=Preflight: 8 of 8 checks passed or skipped",
+                                   "STATUS=Preflight: 10 of 10 checks passed or skipped",
                                    "STATUS=Install disk: none (live install; no [install_disk] rule); installer "
                                    "state stays on the first CSV",
                                    "STATUS=ChooseProfile",

@@ -15,11 +15,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string BuildIso(const testing::TempDir& t, const std::string& name, size_t kernel_bytes = 300000) {
-  testing::WriteText(t / "boot/vmlinuz-6.1.0-test", std::string(kernel_bytes, 'K'));
+// `definition` is images/installer.toml unless given.
+std::string BuildIso(const testing::TempDir& t, const std::string& name, std::string definition = "") {
+  if (definition.empty()) definition = testing::SourceDir() + "/images/installer.toml";
+  testing::WriteText(t / "boot/vmlinuz-6.1.0-test", std::string(300000, 'K'));
   testing::WriteText(t / "boot/initrd.img-6.1.0-test", std::string(200000, 'I'));
-  auto r = testing::Run("SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() + " build iso " + testing::SourceDir() +
-                        "/images/installer.toml --out " + t / name + " --boot " + t / "boot" + " --answer " +
+  auto r = testing::Run("cd " + testing::SourceDir() + " && SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() +
+                        " build iso " + definition + " --out " + t / name + " --boot " + t / "boot" + " --answer " +
                         testing::SourceDir() + "/profiles/fleet/lab.toml");
   INFO(r.out << r.err);
   return r.exit_code == 0 ? t / name : r.err;
@@ -54,6 +56,41 @@ TEST_CASE("the ISO's files read back with libarchive, with Rock Ridge names") {
     CHECK(names.count(f));
   }
   CHECK(answer == testing::ReadText(testing::SourceDir() + "/profiles/fleet/lab.toml"));
+  // UEFI: GRUB finds the volume by /.disk/info, then ours by its UUID (from
+  // SOURCE_DATE_EPOCH 1700000000), and boots the same kernel as isolinux.
+  CHECK(names.count(".disk/info"));
+  const std::string& grub = files["boot/grub/grub.cfg"];
+  INFO(grub);
+  CHECK(grub.find("search --no-floppy --fs-uuid --set=root 2023-11-14-22-13-20-00\n") != std::string::npos);
+  CHECK(grub.find("  linux /boot/vmlinuz console=ttyS0,115200 slipway.mode=auto\n  initrd /boot/initrd.img\n") !=
+        std::string::npos);
+  CHECK(grub.find("set timeout=0") != std::string::npos);
+  // GRUB's own idea of the volume's UUID (grub-probe, GRUB's iso9660 driver)
+  // is the one grub.cfg searches for.
+  auto probe = testing::Run("grub-probe -t fs_uuid -d " + iso);
+  INFO(probe.out << probe.err);
+  CHECK(probe.out == "2023-11-14-22-13-20-00\n");
+}
+
+TEST_CASE("the ISO's ESP holds shim and Debian's signed GRUB for CDs, as the packages ship them") {
+  testing::TempDir t;
+  std::string iso = BuildIso(t, "a.iso");
+  auto files = testing::ReadIsoFiles(iso);
+  testing::WriteText(t / "esp.img", files["boot/efi.img"]);
+  CHECK(files["boot/efi.img"].size() <= (8u << 20));  // the loaders only; the kernel is on the ISO9660 side
+  auto dir = testing::Run("MTOOLS_SKIP_CHECK=1 mdir -/ -a -b -i " + t / "esp.img" + " ::");
+  INFO(dir.out << dir.err);
+  CHECK(dir.out.find("::/EFI/BOOT/BOOTX64.EFI") != std::string::npos);
+  CHECK(dir.out.find("::/EFI/BOOT/grubx64.efi") != std::string::npos);
+  CHECK(dir.out.find("vmlinuz") == std::string::npos);
+  for (auto [esp_file, package_file] :
+       {std::pair{"::/EFI/BOOT/BOOTX64.EFI", "/usr/lib/shim/shimx64.efi.signed"},
+        std::pair{"::/EFI/BOOT/grubx64.efi", "/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"}}) {
+    auto copy = testing::Run("MTOOLS_SKIP_CHECK=1 mcopy -i " + t / "esp.img" + " " + esp_file + " " + t / "l.efi" +
+                             " && cmp " + t / "l.efi" + " " + package_file + " && rm " + t / "l.efi");
+    INFO(esp_file << copy.out << copy.err);
+    CHECK(copy.exit_code == 0);
+  }
 }
 
 TEST_CASE("two ISO builds of the same inputs are byte-identical") {
@@ -68,8 +105,13 @@ TEST_CASE("two ISO builds of the same inputs are byte-identical") {
 
 TEST_CASE("a UEFI boot image over esp_max_mib is refused and no ISO is left") {
   testing::TempDir t;
-  std::string err = BuildIso(t, "big.iso", 40u << 20);
-  CHECK(err.find("[iso] esp_max_mib is 32") != std::string::npos);
+  std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
+  size_t at = def.find("esp_max_mib = 32");
+  REQUIRE(at != std::string::npos);
+  def.replace(at, 16, "esp_max_mib = 4");
+  testing::WriteText(t / "small-esp.toml", def);
+  std::string err = BuildIso(t, "big.iso", t / "small-esp.toml");
+  CHECK(err.find("MiB; [iso] esp_max_mib is 4 (shim and GRUB are too big)") != std::string::npos);
   CHECK_FALSE(fs::exists(t / "big.iso"));
   CHECK_FALSE(fs::exists(t / "big.iso.partial"));
 }
