@@ -11,7 +11,7 @@ using namespace slipway;
 using testing::BuildFull;
 using testing::FullImage;
 
-TEST_CASE("the full node and load-balancer images rebuild byte-identically") {
+TEST_CASE("the full node and load-balancer images rebuild byte-identically", "[slow]") {
   for (const char* name : {"linux-node", "loadbalancer"}) {
     nlohmann::json first = FullImage(name);
     testing::TempDir dir;

@@ -48,7 +48,7 @@ TEST_CASE("the KVM probe boots a real kernel: its banner is seen under QEMU, and
   // that the answer is one of the probe's outcomes and prints it.
   KvmProbeOptions real;
   real.kernels = {kernel};
-  real.timeout_s = 10;
+  real.timeout_s = 5;
   auto r = ProbeKvm(real);
   WARN("KVM probe on this machine: " << AccelName(r.accel) << ": " << r.reason);
   int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -60,11 +60,11 @@ TEST_CASE("the KVM probe boots a real kernel: its banner is seen under QEMU, and
     CHECK(r.kernel == kernel);
     CHECK(r.seconds > 0);
     if (r.accel == Accel::kTcg) {
-      bool known = r.reason.find("printed nothing in 10 s") != std::string::npos ||
+      bool known = r.reason.find("printed nothing in 5 s") != std::string::npos ||
                    r.reason.find("stopped before the probe guest ran") != std::string::npos;
       CHECK(known);
     } else {
-      CHECK(r.seconds < 10);
+      CHECK(r.seconds < 5);
     }
   }
 }
