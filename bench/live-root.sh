@@ -37,7 +37,7 @@ b_build() {
   t=$(now)
   mmdebstrap --variant=minbase --mode=auto --format=directory --include="$pkgs" \
     --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
-    bookworm "$tmp/root" >/dev/null 2>&1
+    bookworm "$tmp/root" >"$tmp/mmdebstrap.log" 2>&1 || { tail -5 "$tmp/mmdebstrap.log" >&2; exit 1; }
   local t_strap
   t_strap=$(now)
   mksquashfs "$tmp/root" "$out" -comp xz -noappend -all-root \
