@@ -33,19 +33,21 @@ a_live=$(xorriso -indev "$tmp/a1.iso" -find /live -type f -exec lsdl 2>/dev/null
 # B: mmdebstrap + squashfs, the packages that hold A's programs and files.
 pkgs=systemd,dbus,busybox,libvirt-daemon,libvirt-daemon-driver-qemu,qemu-system-x86,qemu-utils,ovmf,seabios,ipxe-qemu,dnsmasq-base,iptables,iproute2,swtpm
 b_build() {
-  local out=$1 t
+  local out=$1 root=$1.root t
   t=$(now)
   mmdebstrap --variant=minbase --mode=auto --format=directory --include="$pkgs" \
     --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
-    bookworm "$tmp/root" >"$tmp/mmdebstrap.log" 2>&1 || { tail -5 "$tmp/mmdebstrap.log" >&2; exit 1; }
+    bookworm "$root" >"$tmp/mmdebstrap.log" 2>&1 || { tail -5 "$tmp/mmdebstrap.log" >&2; exit 1; }
   local t_strap
   t_strap=$(now)
-  mksquashfs "$tmp/root" "$out" -comp xz -noappend -all-root \
+  mksquashfs "$root" "$out" -comp xz -noappend -all-root \
     -quiet -no-progress >/dev/null
   local t_sq
   t_sq=$(now)
-  echo "$(secs "$t" "$t_strap") $(secs "$t_strap" "$t_sq") $(du -sb "$tmp/root" | cut -f1)"
-  rm -rf "$tmp/root"
+  local size
+  size=$(du -sb "$root" | cut -f1)
+  rm -rf "$root"
+  echo "$(secs "$t" "$t_strap") $(secs "$t_strap" "$t_sq") $size"
 }
 read -r b_strap b_squash b_tree < <(b_build "$tmp/b1.squashfs")
 read -r b_strap2 b_squash2 _ < <(b_build "$tmp/b2.squashfs")
