@@ -107,19 +107,28 @@ Result<std::string> ShellQuote(std::string_view s) {
   return out + "'";
 }
 
+namespace {
+
+// A token that haproxy.cfg and keepalived.conf read as is: [A-Za-z0-9_.:/@+-]+.
+bool IsPlainToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == ':' || c == '/' || c == '@' || c == '+' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::string> ConfigToken(std::string_view s) {
   for (char c : s) {
     if (c == '\n' || c == '\r' || c == '\0') {
       return Error::Input("a configuration token cannot hold a line break or NUL: '" + SanitizeForDisplay(s) + "'");
     }
   }
-  bool plain = !s.empty();
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == ':' || c == '/' || c == '@' || c == '+' || c == '-';
-    plain = plain && ok;
-  }
-  if (plain) return std::string(s);
+  if (IsPlainToken(s)) return std::string(s);
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\' || c == '$') out += '\\';
@@ -137,13 +146,7 @@ Result<std::string> KeepalivedToken(std::string_view s) {
           SanitizeForDisplay(s) + "'");
     }
   }
-  bool plain = !s.empty();
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == ':' || c == '/' || c == '@' || c == '+' || c == '-';
-    plain = plain && ok;
-  }
-  if (plain) return std::string(s);
+  if (IsPlainToken(s)) return std::string(s);
   return "\"" + std::string(s) + "\"";  // read verbatim, blanks, '#', '!' and '\\' included
 }
 

@@ -252,6 +252,26 @@ std::vector<std::pair<Ipv4, int>> ParseCidrs(const std::vector<std::string>& cid
   return out;
 }
 
+// The VLAN sub-bridges of the plan's bridge-mode networks on `bridge`, one
+// status line each; returns the sub-bridges' names.
+template <typename RunT>
+Result<std::vector<std::string>> EnsurePlanVlans(const Plan& plan, const std::string& bridge, const IpRunner& ip,
+                                                 RunT& run) {
+  std::set<int> vlans;
+  for (const PlanNetwork& n : plan.networks) {
+    if (n.mode == NetworkMode::kBridge && n.vlan > 0) vlans.insert(n.vlan);
+  }
+  std::vector<std::string> made;
+  for (int vlan : vlans) {
+    auto v = EnsureVlanBridge(bridge, vlan, ip);
+    if (!v) return std::move(v).error();
+    made.push_back(VlanBridgeName(bridge, vlan));
+    run.Status("VLAN " + std::to_string(vlan) + ": " + VlanBridgeName(bridge, vlan) + " over the tagged port " +
+               VlanPortName(bridge, vlan) + (*v ? "" : " (already there)"));
+  }
+  return made;
+}
+
 // The host's network, before any VM needs it. NAT networks must not take a
 // subnet the host is on. In bridge mode, the plan's addresses are checked
 // against the uplink's subnet, ARP-probed with --probe, and the host bridge
@@ -340,20 +360,12 @@ Status PrepareHostNetwork(const Plan& plan, const FleetHost& host, const Hardwar
     run.report["host_network"] = report;
     return std::move(made).error();
   }
-  std::set<int> vlans;
-  for (const PlanNetwork& n : plan.networks) {
-    if (n.mode == NetworkMode::kBridge && n.vlan > 0) vlans.insert(n.vlan);
+  auto vlans = EnsurePlanVlans(plan, bridge, ip, run);
+  if (!vlans) {
+    run.report["host_network"] = report;
+    return std::move(vlans).error();
   }
-  for (int vlan : vlans) {
-    auto v = EnsureVlanBridge(bridge, vlan, ip);
-    if (!v) {
-      run.report["host_network"] = report;
-      return std::move(v).error();
-    }
-    report["vlans"].push_back(VlanBridgeName(bridge, vlan));
-    run.Status("VLAN " + std::to_string(vlan) + ": " + VlanBridgeName(bridge, vlan) + " over the tagged port " +
-               VlanPortName(bridge, vlan) + (*v ? "" : " (already there)"));
-  }
+  for (const std::string& v : *vlans) report["vlans"].push_back(v);
   report["addresses"] = made->addresses;
   report["gateway"] = made->gateway;
   report["changed"] = made->changed;
@@ -740,11 +752,8 @@ InstallOutcome RunConverge(const InstallOptions& o, const InstallSink& sink) {
     }
     auto made = EnsureHostBridge(uplink, bridge, SystemIp(), address);
     if (!made) return finish(made.error().code(), made.error().ToString());
-    for (const PlanNetwork& n : plan->networks) {
-      if (n.mode != NetworkMode::kBridge || n.vlan == 0) continue;
-      if (auto v = EnsureVlanBridge(bridge, n.vlan, SystemIp()); !v)
-        return finish(v.error().code(), v.error().ToString());
-    }
+    if (auto v = EnsurePlanVlans(*plan, bridge, SystemIp(), run); !v)
+      return finish(v.error().code(), v.error().ToString());
     run.Status("Host bridge " + bridge + " on " + uplink + ": carries " + Join(made->addresses, ", ") +
                (made->changed ? "" : " (already in place)"));
   }
