@@ -179,7 +179,10 @@ int RunDestroy(std::span<char* const> argv, Io io) {
   o.cluster = args->Get("cluster", "");
   auto sum = installer::Destroy(**hv, o, Printer(io, args->Has("json")));
   if (!sum) return ReportError("destroy", sum.error(), io);
-  if (!args->Has("json")) io.out << "destroyed: " << sum->destroyed << " object(s)\n";
+  if (!args->Has("json")) {
+    for (const std::string& n : sum->notes) io.out << "note: " << n << "\n";
+    io.out << "destroyed: " << sum->destroyed << " object(s)\n";
+  }
   return 0;
 }
 

@@ -195,6 +195,7 @@ class Executor {
       return Status2::kOk;  // applied without a kit: nothing to hold (the note said so)
     }
     if (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") {
+      if (std::string foreign = ForeignPool(s.pool); !foreign.empty()) return Drift(why, foreign);
       ObjectState st = hv_.Volume(s.pool, s.name);
       if (!st.exists) return Status2::kMissing;
       // Begun but never finished (crash during create or upload): ours to
@@ -241,13 +242,28 @@ class Executor {
     return journal_.Record(s.id, "done", *note);
   }
 
-  Status RemoveVmObject(const Step& s) {
+  // Removes an object that owned.json says Slipway made. owned.json is only
+  // Slipway's own record, so libvirt must agree before anything is deleted:
+  // domains, networks and pools by their UUID (derived from the plan id),
+  // volumes by lying in a pool that is provably Slipway's. An object that
+  // fails the check is left alone, and `note` says why.
+  Status RemoveVmObject(const Step& s, std::string* note) {
     if (auto st = journal_.Record(s.id, "remove-begin"); !st) return st;
     Status r = Ok();
+    auto ours = [&](const ObjectState& o, const std::string& what) {
+      if (!o.exists) return false;
+      if (UuidOf(o.xml) == NameUuid(s.plan_id)) return true;
+      *note = "left alone: " + what + " " + s.name + " has UUID " + UuidOf(o.xml) + ", not Slipway's";
+      return false;
+    };
     if (s.kind == "domain" || s.kind == "start") {
-      ObjectState d = hv_.Domain(s.name);
-      if (d.exists && UuidOf(d.xml) == NameUuid(s.plan_id)) r = hv_.DeleteDomain(s.name);
+      if (ours(hv_.Domain(s.name), "domain")) r = hv_.DeleteDomain(s.name);
     } else if (s.kind == "volume" || s.kind == "seed" || s.kind == "base" || s.kind == "answer") {
+      if (std::string foreign = ForeignPool(s.pool); !foreign.empty()) {
+        *note = "left alone: " + foreign;
+        return journal_.Record(s.id, "removed", *note);
+      }
+      if (!hv_.Volume(s.pool, s.name).exists) return journal_.Record(s.id, "removed");
       // Domains and overlays go first, so by now nothing of ours uses it;
       // anything that still does is not Slipway's to break.
       if (std::string user = VolumeUser(s.pool, s.name); !user.empty()) {
@@ -256,14 +272,12 @@ class Executor {
       }
       r = hv_.DeleteVolume(s.pool, s.name);
     } else if (s.kind == "network") {
-      ObjectState n = hv_.Network(s.name);
-      if (n.exists && UuidOf(n.xml) == NameUuid(s.plan_id)) r = hv_.DeleteNetwork(s.name);
+      if (ours(hv_.Network(s.name), "network")) r = hv_.DeleteNetwork(s.name);
     } else if (s.kind == "pool") {
-      ObjectState p = hv_.Pool(s.name);
-      if (p.exists && UuidOf(p.xml) == NameUuid(s.plan_id)) r = hv_.DeletePool(s.name);
+      if (ours(hv_.Pool(s.name), "storage pool")) r = hv_.DeletePool(s.name);
     }
     if (!r) return r;
-    return journal_.Record(s.id, "removed");
+    return journal_.Record(s.id, "removed", *note);
   }
 
  private:
@@ -272,6 +286,22 @@ class Executor {
     return Status2::kDrift;
   }
   std::string Root() const { return o_.storage_root == "/" ? "" : o_.storage_root; }
+
+  // Empty when `pool` is missing or is a pool Slipway made: named
+  // PoolName(id) with the UUID of PoolPlanId(id). That proof comes from
+  // libvirt alone, so a stale or edited owned.json or journal cannot make
+  // Slipway delete or recreate a volume in someone else's pool.
+  std::string ForeignPool(const std::string& pool) {
+    ObjectState p = hv_.Pool(pool);
+    if (!p.exists) return "";
+    if (pool.starts_with(kPoolNamePrefix) &&
+        UuidOf(p.xml) == NameUuid(PoolPlanId(std::string_view(pool).substr(kPoolNamePrefix.size())))) {
+      return "";
+    }
+    return "storage pool " + pool +
+           " is not one Slipway made (its name or UUID is not Slipway's), so its volumes "
+           "are not Slipway's to delete or recreate";
+  }
 
   // Who uses the volume pool/name: "domain X" when a defined domain's XML
   // holds its path, "volume P/V" when an overlay has it as backing store
@@ -649,11 +679,15 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
 
   size_t total = removals.size() + steps.size(), n = 0;
   for (const Step& s : removals) {
-    if (auto st = ex.RemoveVmObject(s); !st) return std::move(st).error();
+    std::string note;
+    if (auto st = ex.RemoveVmObject(s, &note); !st) return std::move(st).error();
     owned->Remove(s.id);
     if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-    if (s.kind == "domain" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") ++sum.destroyed;
-    if (sink) sink({++n, total, "remove", s, ""});
+    if (note.empty() && (s.kind == "domain" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer")) {
+      ++sum.destroyed;
+    }
+    if (!note.empty()) sum.notes.push_back(note);
+    if (sink) sink({++n, total, "remove", s, note});
   }
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
@@ -709,11 +743,15 @@ Result<ApplySummary> Destroy(Hypervisor& hv, const DestroyOptions& options, cons
   sum.to_destroy = targets.size();
   size_t n = 0;
   for (const Step& s : targets) {
-    if (auto st = ex.RemoveVmObject(s); !st) return std::move(st).error().Context("removing " + s.kind + " " + s.name);
+    std::string note;
+    if (auto st = ex.RemoveVmObject(s, &note); !st) {
+      return std::move(st).error().Context("removing " + s.kind + " " + s.name);
+    }
     owned->Remove(s.id);
     if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-    if (s.kind != "start") ++sum.destroyed;
-    if (sink) sink({++n, targets.size(), "remove", s, ""});
+    if (note.empty() && s.kind != "start") ++sum.destroyed;
+    if (!note.empty()) sum.notes.push_back(note);
+    if (sink) sink({++n, targets.size(), "remove", s, note});
   }
   return sum;
 }

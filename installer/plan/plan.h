@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/net.h"
@@ -56,6 +57,13 @@ struct PlanPool {
   std::string csv_id;
   std::string path;
 };
+
+/// A CSV's storage pool: its libvirt name and its plan id (whose NameUuid is
+/// the pool's UUID). The executor recomputes the id from a pool's name to
+/// prove, from libvirt alone, that a pool is Slipway's.
+inline constexpr std::string_view kPoolNamePrefix = "slipway-";
+inline std::string PoolName(std::string_view csv_id) { return std::string(kPoolNamePrefix).append(csv_id); }
+inline std::string PoolPlanId(std::string_view csv_id) { return std::string("pool/").append(csv_id); }
 
 /// A node image uploaded once per CSV.
 struct PlanBaseVolume {

@@ -127,7 +127,7 @@ class Planner {
     }
     for (auto& [id, c] : by_id) {
       plan_.csvs.push_back(c);
-      plan_.pools.push_back({"pool/" + id, "slipway-" + id, id, c.path + "/slipway"});
+      plan_.pools.push_back({PoolPlanId(id), PoolName(id), id, c.path + "/slipway"});
     }
     return Ok();
   }

@@ -113,3 +113,60 @@ TEST_CASE("a corrupt journal record is reported with its line number") {
   REQUIRE(!sum.ok());
   CHECK(sum.error().message().find(a.Journal() + ":2: corrupt journal record") != std::string::npos);
 }
+
+// owned.json is Slipway's own record; libvirt must agree before anything
+// goes. An entry pointing at a volume in a pool Slipway did not make (an
+// edited or stale record) leaves that volume alone, and says so.
+TEST_CASE("destroy leaves alone a volume that owned.json claims in a pool Slipway did not make") {
+  Applied a("foreign");
+  testing::TempDir other;
+  REQUIRE(a.hv->DefinePool("<pool type='dir'><name>precious</name><target><path>" + other.path() +
+                           "</path></target></pool>")
+              .ok());
+  REQUIRE(a.hv->StartPool("precious", false).ok());
+  REQUIRE(a.hv->CreateVolume("precious",
+                             "<volume><name>data.qcow2</name><capacity unit='bytes'>1048576</capacity>"
+                             "<target><format type='qcow2'/></target></volume>")
+              .ok());
+  // A pool with Slipway's name pattern but not Slipway's UUID is foreign too.
+  testing::TempDir lookalike;
+  REQUIRE(a.hv->DefinePool("<pool type='dir'><name>slipway-lookalike</name><target><path>" + lookalike.path() +
+                           "</path></target></pool>")
+              .ok());
+  REQUIRE(a.hv->StartPool("slipway-lookalike", false).ok());
+  REQUIRE(a.hv->CreateVolume("slipway-lookalike",
+                             "<volume><name>disk.qcow2</name><capacity unit='bytes'>1048576</capacity>"
+                             "<target><format type='qcow2'/></target></volume>")
+              .ok());
+  std::string owned_file = a.o.state_dir + "/owned.json";
+  auto owned = nlohmann::json::parse(testing::ReadText(owned_file));
+  owned.push_back({{"id", "volume:forged1"},
+                   {"kind", "volume"},
+                   {"name", "data.qcow2"},
+                   {"pool", "precious"},
+                   {"cluster", "foreign"},
+                   {"plan_id", "forged1"}});
+  owned.push_back({{"id", "volume:forged2"},
+                   {"kind", "volume"},
+                   {"name", "disk.qcow2"},
+                   {"pool", "slipway-lookalike"},
+                   {"cluster", "foreign"},
+                   {"plan_id", "forged2"}});
+  testing::WriteText(owned_file, owned.dump(1));
+
+  auto sum = Destroy(*a.hv, {a.o.state_dir, a.o.storage_root, ""}, nullptr);
+  INFO((sum.ok() ? "" : sum.error().ToString()));
+  REQUIRE(sum.ok());
+  CHECK(a.hv->Volume("precious", "data.qcow2").exists);
+  CHECK(a.hv->Volume("slipway-lookalike", "disk.qcow2").exists);
+  REQUIRE(sum->notes.size() == 2);
+  CHECK(sum->notes[0].find("storage pool slipway-lookalike is not one Slipway made") != std::string::npos);
+  CHECK(sum->notes[1].find("storage pool precious is not one Slipway made") != std::string::npos);
+  // Everything Slipway did make is gone.
+  Inventory inv = a.hv->List();
+  for (const std::string& d : inv.domains) CHECK(d.find("foreign") == std::string::npos);
+  (void)a.hv->DeleteVolume("precious", "data.qcow2");
+  (void)a.hv->DeletePool("precious");
+  (void)a.hv->DeleteVolume("slipway-lookalike", "disk.qcow2");
+  (void)a.hv->DeletePool("slipway-lookalike");
+}
