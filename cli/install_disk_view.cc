@@ -7,23 +7,27 @@
 
 namespace slipway::cli {
 
-Result<InstallDiskView> ViewInstallDisk(const Args& args, const Host& host, const installer::HardwareProfile* profile) {
-  std::optional<installer::FleetHost> entry;
-  if (args.Has("answer")) {
-    Diagnostics diags;
-    std::string path = args.Get("answer");
-    auto table = LoadTomlFile(path, &diags);
-    std::optional<installer::Fleet> fleet;
-    if (table) fleet = installer::ReadFleet(*table, path, &diags);
-    if (!fleet) {
-      std::string msg = "the answer file is not valid:";
-      for (const Diagnostic& d : diags.items()) msg += "\n  " + FormatDiagnostic(d);
-      return Error::Input(msg);
-    }
-    auto matched = installer::MatchHost(*fleet, host.report);
-    if (!matched) return std::move(matched).error();
-    entry = matched->host;
+Result<std::optional<installer::FleetHost>> AnswerEntry(const Args& args, const Host& host) {
+  if (!args.Has("answer")) return std::optional<installer::FleetHost>();
+  Diagnostics diags;
+  std::string path = args.Get("answer");
+  auto table = LoadTomlFile(path, &diags);
+  std::optional<installer::Fleet> fleet;
+  if (table) fleet = installer::ReadFleet(*table, path, &diags);
+  if (!fleet) {
+    std::string msg = "the answer file is not valid:";
+    for (const Diagnostic& d : diags.items()) msg += "\n  " + FormatDiagnostic(d);
+    return Error::Input(msg);
   }
+  auto matched = installer::MatchHost(*fleet, host.report);
+  if (!matched) return std::move(matched).error();
+  return std::optional<installer::FleetHost>(matched->host);
+}
+
+Result<InstallDiskView> ViewInstallDisk(const Args& args, const Host& host, const installer::HardwareProfile* profile) {
+  auto answer = AnswerEntry(args, host);
+  if (!answer) return std::move(answer).error();
+  const std::optional<installer::FleetHost>& entry = *answer;
   InstallDiskView v;
   auto rule = installer::EffectiveInstallDiskRule(entry ? &*entry : nullptr, profile);
   if (!rule) {

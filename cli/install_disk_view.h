@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -21,6 +22,11 @@ struct InstallDiskView {
   std::string refusal;   ///< the refusal with the listing (exit 3)
   std::string summary;   ///< the refusal in one line
 };
+
+/// This host's entry in --answer FILE, with [defaults] applied; nullopt
+/// without --answer. Errors: an unreadable or invalid answer file (exit 2),
+/// no entry for this host (exit 3).
+Result<std::optional<installer::FleetHost>> AnswerEntry(const Args& args, const Host& host);
 
 /// Reads --answer FILE (if given), finds this host's entry in it, and
 /// evaluates the install-disk rule that applies. Errors: an unreadable or

@@ -22,6 +22,7 @@
 #include "installer/plan/lb_sync.h"
 #include "installer/plan/plan_ops.h"
 #include "installer/plan/planner.h"
+#include "installer/service/answer.h"
 
 namespace slipway::cli {
 
@@ -46,8 +47,10 @@ constexpr const char* kPlanHelp =
     "  --json                print the plan as JSON (byte-identical for the same inputs)\n"
     "  --explain             show why each VM got its size, host and CSVs\n"
     "  --out FILE            also write the JSON plan to FILE (atomically)\n"
-    "  --answer FILE         take each host's install-disk rule from its entry in this\n"
-    "                        fleet answer file (else the hardware profile's [install_disk])\n\n"
+    "  --answer FILE         take the host's entry in this fleet answer file, as the\n"
+    "                        installer does: its install-disk rule (else the hardware\n"
+    "                        profile's [install_disk]) and, from [host.network], the\n"
+    "                        management cluster's network (NAT, or the host bridge)\n\n"
     "Each host's install disk is shown: the disk the rule chooses and why, or no\n"
     "disk for a live install. A rule that matches no single writable disk stops the\n"
     "plan (exit 3) with every disk listed. Writing the host system to that disk is\n"
@@ -214,6 +217,17 @@ int RunPlan(std::span<char* const> argv, Io io) {
   for (const auto& c : clusters) in.clusters.push_back(&c);
   in.sizes = &*catalog->sizes;
   in.firmware = &*catalog->firmware;
+  // With --answer, the management network is the one the installer would
+  // plan from the host's [host.network] (NAT by default, or the host bridge).
+  if (!in.hosts.empty()) {
+    auto entry = AnswerEntry(*args, Host{in.hosts[0].report, in.hosts[0].origin});
+    if (!entry) return ReportError("plan", entry.error(), io);
+    if (*entry) {
+      auto mgmt = installer::MgmtNetwork(**entry);
+      if (!mgmt) return ReportError("plan", mgmt.error(), io);
+      in.management = *mgmt;
+    }
+  }
   auto plan = installer::MakePlan(in);
   if (!plan) return ReportError("plan", plan.error(), io);
   // Each host's install disk: shown (a dry run) and checked before any plan is written.

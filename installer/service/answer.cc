@@ -216,4 +216,31 @@ void CheckFleetFits(const Fleet& fleet, const Catalog& catalog, Diagnostics* dia
   }
 }
 
+Result<ManagementNetwork> MgmtNetwork(const FleetHost& h) {
+  ManagementNetwork m;
+  if (h.network.mode == NetworkMode::kBridge && (!h.network.address || !h.network.vip)) {
+    return Error::Input("host '" + h.name +
+                        "': [host.network] mode = \"bridge\" puts the management cluster on the host's own subnet, "
+                        "so it needs the host's 'address' (CIDR) and the management API 'vip'");
+  }
+  if (!h.network.address || !h.network.vip) return m;
+  auto [ip, prefix] = *h.network.address;
+  uint32_t mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+  Cidr cidr{Ipv4{ip.value & mask}, prefix};
+  if (!cidr.Range().Contains(*h.network.vip)) {
+    return Error::Input("host '" + h.name + "': vip " + h.network.vip->ToString() + " is outside its network " +
+                        cidr.ToString());
+  }
+  m.cidr = cidr.ToString();
+  m.gateway = h.network.gateway ? h.network.gateway->ToString() : Ipv4{cidr.address.value + 1}.ToString();
+  m.vip = h.network.vip->ToString();
+  m.node_ip_pool = Ipv4{h.network.vip->value + 1}.ToString() + "-" + Ipv4{h.network.vip->value + 10}.ToString();
+  m.dns.clear();
+  for (const Ipv4& d : h.network.dns) m.dns.push_back(d.ToString());
+  if (m.dns.empty()) m.dns.push_back(m.gateway);
+  m.mode = h.network.mode;
+  m.bridge = h.network.bridge.empty() ? kDefaultHostBridge : h.network.bridge;
+  return m;
+}
+
 }  // namespace slipway::installer

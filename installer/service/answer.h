@@ -9,6 +9,7 @@
 #include "installer/detect/hardware_report.h"
 #include "installer/detect/sysroot.h"
 #include "installer/model/profiles.h"
+#include "installer/plan/planner.h"
 
 namespace slipway::installer {
 
@@ -57,6 +58,12 @@ FleetHost ApplyDefaults(const FleetHost& defaults, const FleetHost& host);
 
 namespace slipway::installer {
 struct Catalog;
+
+/// The management cluster's network from the host's entry: the host's
+/// subnet, its VIP, and the ten addresses after the VIP for the two
+/// management VMs; in bridge mode, on the host bridge. The installer plans
+/// with it, and `slipway plan --answer` does the same.
+Result<ManagementNetwork> MgmtNetwork(const FleetHost& h);
 
 /// For each fleet host: do its clusters fit the smallest machine its hardware
 /// profile accepts (min cores, memory and CSV space)? Problems are reported

@@ -49,6 +49,37 @@ TEST_CASE("slipway plan --json is byte-identical whatever the order of hosts and
   CHECK(j["vms"].size() == 17);
 }
 
+TEST_CASE("slipway plan --answer plans the management network the installer would, on the host bridge") {
+  TempDir dir;
+  std::string lab = Host("lab-csv");
+  WriteText(dir / "answer.toml",
+            "kind = \"fleet\"\n[[host]]\nname = \"lab-01\"\nhardware_profile = \"lab\"\nmac = "
+            "\"02:fc:00:00:00:01\"\n[host.network]\n"
+            "mode = \"bridge\"\nbridge = \"br-dc\"\naddress = \"198.51.100.5/24\"\nvip = \"198.51.100.40\"\n");
+  auto r = Run(Slipway() + " plan --json --profile lab --sysroot " + lab + " --fs-usage " + lab +
+               "/statvfs.json --answer " + dir / "answer.toml");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["networks"][0]["mode"] == "bridge");
+  CHECK(j["networks"][0]["bridge"] == "br-dc");
+  CHECK(j["networks"][0]["cidr"] == "198.51.100.0/24");
+  CHECK(j["clusters"][0]["api_vip"] == "198.51.100.40");
+  for (const auto& vm : j["vms"]) CHECK(vm["nics"][0]["ip"].get<std::string>().rfind("198.51.100.4", 0) == 0);
+  // Without --answer: the NAT default.
+  auto nat = Run(Slipway() + " plan --json --profile lab --sysroot " + lab + " --fs-usage " + lab + "/statvfs.json");
+  REQUIRE(nat.exit_code == 0);
+  CHECK(nlohmann::json::parse(nat.out)["networks"][0]["mode"] == "nat");
+  // Bridge mode without the host's address is refused, naming the fix.
+  WriteText(dir / "answer.toml",
+            "kind = \"fleet\"\n[[host]]\nname = \"lab-01\"\nhardware_profile = \"lab\"\nmac = \"02:fc:00:00:00:01\"\n"
+            "[host.network]\nmode = \"bridge\"\n");
+  auto bad = Run(Slipway() + " plan --profile lab --sysroot " + lab + " --fs-usage " + lab + "/statvfs.json --answer " +
+                 dir / "answer.toml");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("it needs the host's 'address' (CIDR) and the management API 'vip'") != std::string::npos);
+}
+
 TEST_CASE("slipway plan refuses with exit 3 and says what to change") {
   auto r = Run(Slipway() + " plan --profile edge-small --sysroot " + Host("bios-only") + " --fs-usage " +
                Host("bios-only") + "/statvfs.json --cluster " + SourceDir() + "/profiles/clusters/prod.toml");

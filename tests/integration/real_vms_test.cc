@@ -7,9 +7,18 @@
 // NAT networks is the daemon's network namespace. Guests run under TCG (KVM would be about ten times faster where it
 // works).
 //
+// The management cluster is in bridge mode, as AKS hybrid's external switch:
+// a veth from the daemon's namespace (the host, uplink up0) to a
+// "datacenter" namespace that holds the gateway and a DNS server (dnsmasq).
+// `slipway bridge` moves the host's address onto slwbr0 over up0, `slipway
+// plan --answer` takes the management network from the answer file's
+// [host.network], and the VIP must answer from the datacenter side. The
+// workload cluster stays on a NAT network.
+//
 // One case, in the order a user lives it: apply (SIGKILLed at three journal
 // points, each followed by a rerun), every VM ready, the VIPs answer, VRRP
 // fails over, root file systems grown, DNS answers, destroy --all.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -46,6 +55,53 @@ std::string NeighbourMac(const testing::QemuLibvirtd& d, const std::string& ip) 
   size_t at = r.out.find("lladdr ");
   return at == std::string::npos ? "" : r.out.substr(at + 7, 17);
 }
+
+// The datacenter network beyond the host's uplink: a namespace held by a
+// sleeping process, joined to the daemon's namespace by the veth up0/dc0,
+// with the gateway 172.31.0.1 and dnsmasq as its DNS. The host's address
+// 172.31.0.5/24 starts on up0, as on a server before Slipway.
+class Datacenter {
+ public:
+  explicit Datacenter(const testing::QemuLibvirtd& d) {
+    auto r = d.Exec(
+        "set -e\nip link add up0 type veth peer name dc0\n"
+        "unshare --net sleep 100000 </dev/null >/dev/null 2>&1 &\necho $!\n"
+        "for i in $(seq 50); do [ \"$(readlink /proc/$!/ns/net)\" != \"$(readlink /proc/self/ns/net)\" ] "
+        "&& break; sleep 0.1; done\nip link set dc0 netns $!\n"
+        "ip addr add 172.31.0.5/24 dev up0\nip link set up0 up\n");
+    error_ = r.err;
+    pid_ = std::atoi(r.out.c_str());
+    if (r.exit_code != 0 || pid_ <= 0) return;
+    auto dc =
+        In("sh -c 'ip link set lo up && ip addr add 172.31.0.1/24 dev dc0 && ip link set dc0 up && "
+           "dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --user=root --bind-interfaces "
+           "--listen-address=172.31.0.1 --address=/datacenter.test/172.31.0.1 --pid-file=" +
+           tmp_ / "dnsmasq.pid" + "'");
+    error_ += dc.err;
+    ok_ = dc.exit_code == 0;
+  }
+  ~Datacenter() {
+    if (int dns = std::atoi(testing::ReadText(tmp_ / "dnsmasq.pid").c_str()); dns > 0) ::kill(dns, SIGTERM);
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
+  }
+  Datacenter(const Datacenter&) = delete;
+  Datacenter& operator=(const Datacenter&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  /// Runs a command in the datacenter's network namespace.
+  testing::RunResult In(const std::string& cmd) const {
+    return testing::Run("nsenter --target " + std::to_string(pid_) + " --net -- " + cmd);
+  }
+  bool Connects(const std::string& ip, int port) const {
+    return In("timeout 2 bash -c 'exec 3<>/dev/tcp/" + ip + "/" + std::to_string(port) + "'").exit_code == 0;
+  }
+
+ private:
+  testing::TempDir tmp_;
+  int pid_ = 0;
+  bool ok_ = false;
+  std::string error_;
+};
 
 const installer::PlanVm& Vm(const installer::Plan& p, const std::string& name) {
   for (const auto& vm : p.vms) {
@@ -97,13 +153,22 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
     fs::create_symlink(testing::FullImageDir(image) + "/" + image + ".qcow2",
                        dir / ("images/" + std::string(image) + ".qcow2"));
   }
+  // The lab host's answer-file entry: the management cluster on the host
+  // bridge over up0, on the datacenter's subnet.
+  testing::WriteText(dir / "answer.toml",
+                     "kind = \"fleet\"\n[[host]]\nname = \"lab-01\"\nhardware_profile = \"smoke\"\nmac = "
+                     "\"02:fc:00:00:00:01\"\n[host.network]\n"
+                     "mode = \"bridge\"\nuplink = \"up0\"\nbridge = \"slwbr0\"\naddress = \"172.31.0.5/24\"\n"
+                     "gateway = \"172.31.0.1\"\nvip = \"172.31.0.2\"\n");
   std::string lab = testing::Fixtures() + "/hosts/lab-csv";
   auto planned = testing::Run(testing::Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab +
-                              "/statvfs.json --profile smoke --cluster " + testing::Fixtures() +
-                              "/boot/real-ha.toml --out " + dir / "plan.json");
+                              "/statvfs.json --profile smoke --answer " + dir / "answer.toml" + " --cluster " +
+                              testing::Fixtures() + "/boot/real-ha.toml --out " + dir / "plan.json");
   INFO(planned.out << planned.err);
   REQUIRE(planned.exit_code == 0);
   installer::Plan plan = nlohmann::json::parse(testing::ReadText(dir / "plan.json")).get<installer::Plan>();
+  REQUIRE(plan.networks[0].mode == NetworkMode::kBridge);
+  REQUIRE(plan.networks[0].bridge == "slwbr0");
 
   auto t_daemon = Clock::now();
   testing::QemuLibvirtd daemon;
@@ -111,6 +176,13 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   REQUIRE(daemon.ok());
   WARN("private libvirtd (QEMU driver) up in " << Since(t_daemon) << " s");
   installer::Inventory baseline = daemon.hv().List();
+  Datacenter dc(daemon);
+  INFO(dc.error());
+  REQUIRE(dc.ok());
+  auto bridged = daemon.Exec(testing::Slipway() + " bridge --uplink up0 --bridge slwbr0");
+  INFO(bridged.out << bridged.err);
+  REQUIRE(bridged.exit_code == 0);
+  REQUIRE(Connects(daemon, "172.31.0.1", 53));  // the host reaches the datacenter's DNS through the bridge
   std::string apply = testing::Slipway() + " apply " + dir / "plan.json" + " --connect '" + daemon.uri() +
                       "' --state " + dir / "state" + " --storage-root " + dir / "root" + " --images " + dir / "images" +
                       " --yes";
@@ -215,6 +287,11 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   REQUIRE(mgmt.name == "mgmt");
   CHECK(Connects(daemon, mgmt.api_vip, 6443));
   CHECK(NeighbourMac(daemon, mgmt.api_vip) == Vm(plan, "mgmt-lb").nics[0].mac);
+  // Bridge mode: the management VIP and nodes are on the datacenter network,
+  // reached from beyond the host's uplink, as AKS hybrid's external switch.
+  CHECK(dc.Connects(mgmt.api_vip, 6443));
+  CHECK(dc.In("ip neigh show " + mgmt.api_vip).out.find(Vm(plan, "mgmt-lb").nics[0].mac) != std::string::npos);
+  CHECK(dc.In("busybox ping -c 1 -W 3 " + Vm(plan, "mgmt-apiserver").nics[0].ip).exit_code == 0);
   CHECK(Connects(daemon, ha.api_vip, 6443));
   // The master is one of the pair: ha-lb-1 by priority, but a backup that
   // booted first holds the VIP until the preempting master's first adverts.
