@@ -60,12 +60,13 @@ const nlohmann::json& Vm(const Planned& p, const std::string& name) {
 }
 
 // Boots image NAME as VM `vm` of the plan; returns the run.
-testing::QemuRun BootAs(const std::string& image, const std::string& vm_name, bool uefi) {
+testing::QemuRun BootAs(const std::string& image, const std::string& vm_name, bool uefi, bool secure = false) {
   FullImage(image);
   const Planned& p = Plan();
   const nlohmann::json& vm = Vm(p, vm_name);
   testing::QemuMachine m;
   m.uefi = uefi;
+  m.secure_boot = m.tpm = secure;
   m.memory_mib = 1024;
   m.args = {"-snapshot",
             "-netdev",
@@ -77,8 +78,11 @@ testing::QemuRun BootAs(const std::string& image, const std::string& vm_name, bo
             "-drive",
             "file=" + p.seeds + "/" + vm_name + "-seed.iso,if=virtio,format=raw,readonly=on"};
   auto run = testing::BootQemu(m, "slipway-node-ready " + vm_name, 400);
-  WARN(image << " as " << vm_name << " under " << (uefi ? "UEFI (OVMF)" : "BIOS (SeaBIOS)") << ": ready marker after "
-             << run.seconds << " s");
+  WARN(image << " as " << vm_name << " under "
+             << (secure ? "UEFI (OVMF, Secure Boot enforced, vTPM)"
+                 : uefi ? "UEFI (OVMF)"
+                        : "BIOS (SeaBIOS)")
+             << ": ready marker after " << run.seconds << " s");
   return run;
 }
 
@@ -122,6 +126,17 @@ TEST_CASE("the full load-balancer image boots under BIOS and runs the planned HA
 TEST_CASE("the full load-balancer image boots under UEFI and runs the planned HAProxy and keepalived") {
   auto run = BootAs("loadbalancer", "labha-lb-2", true);
   CheckCommon(run, "labha-lb-2");
+  CHECK(run.console.find("slipway-role-setup: haproxy active") != std::string::npos);
+  CHECK(run.console.find("slipway-role-setup: keepalived active") != std::string::npos);
+}
+
+// The load balancer's boot chain is the node image's (shim, Debian's signed
+// GRUB and kernel), but its own image: boot it as `uefi-secure` VMs are
+// booted, with Secure Boot enforced (Microsoft's keys) and a TPM 2.0.
+TEST_CASE("the full load-balancer image boots under enforced Secure Boot with a vTPM and runs HAProxy") {
+  auto run = BootAs("loadbalancer", "labha-lb-1", true, true);
+  CheckCommon(run, "labha-lb-1");
+  CHECK(run.console.find("slipway-role-setup: SecureBoot enabled; TPM 2 at /dev/tpmrm0") != std::string::npos);
   CHECK(run.console.find("slipway-role-setup: haproxy active") != std::string::npos);
   CHECK(run.console.find("slipway-role-setup: keepalived active") != std::string::npos);
 }

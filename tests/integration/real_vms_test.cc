@@ -59,7 +59,7 @@ std::string NeighbourMac(const testing::QemuLibvirtd& d, const std::string& ip) 
 // The datacenter network beyond the host's uplink: a namespace held by a
 // sleeping process, joined to the daemon's namespace by the veth up0/dc0,
 // with the gateway 172.31.0.1 and dnsmasq as its DNS. The host's address
-// 172.31.0.5/24 starts on up0, as on a server before Slipway.
+// 172.31.0.100/24 starts on up0, as on a server before Slipway.
 class Datacenter {
  public:
   explicit Datacenter(const testing::QemuLibvirtd& d) {
@@ -68,7 +68,7 @@ class Datacenter {
         "unshare --net sleep 100000 </dev/null >/dev/null 2>&1 &\necho $!\n"
         "for i in $(seq 50); do [ \"$(readlink /proc/$!/ns/net)\" != \"$(readlink /proc/self/ns/net)\" ] "
         "&& break; sleep 0.1; done\nip link set dc0 netns $!\n"
-        "ip addr add 172.31.0.5/24 dev up0\nip link set up0 up\n");
+        "ip addr add 172.31.0.100/24 dev up0\nip link set up0 up\n");
     error_ = r.err;
     pid_ = std::atoi(r.out.c_str());
     if (r.exit_code != 0 || pid_ <= 0) return;
@@ -158,7 +158,7 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   testing::WriteText(dir / "answer.toml",
                      "kind = \"fleet\"\n[[host]]\nname = \"lab-01\"\nhardware_profile = \"smoke\"\nmac = "
                      "\"02:fc:00:00:00:01\"\n[host.network]\n"
-                     "mode = \"bridge\"\nuplink = \"up0\"\nbridge = \"slwbr0\"\naddress = \"172.31.0.5/24\"\n"
+                     "mode = \"bridge\"\nuplink = \"up0\"\nbridge = \"slwbr0\"\naddress = \"172.31.0.100/24\"\n"
                      "gateway = \"172.31.0.1\"\nvip = \"172.31.0.2\"\n");
   std::string lab = testing::Fixtures() + "/hosts/lab-csv";
   auto planned = testing::Run(testing::Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab +
