@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/hash.h"
 #include "firmware/domain_firmware.h"
+#include "installer/apply/host_bridge.h"
 #include "installer/apply/journal.h"
 #include "installer/apply/plan_check.h"
 #include "installer/apply/secrets.h"
@@ -352,8 +353,7 @@ class Executor {
   Status Do(const Step& s, Status2 state, std::string* note) {
     if (s.kind == "network") {
       const PlanNetwork& n = *nets_.at(s.plan_id);
-      if (n.mode == NetworkMode::kBridge && domain_type_ != "test" &&
-          !fs::exists("/sys/class/net/" + n.AttachBridge() + "/bridge")) {
+      if (n.mode == NetworkMode::kBridge && domain_type_ != "test" && !IsHostBridge(n.AttachBridge(), SystemIp())) {
         return Error::Runtime("network " + n.name + " attaches VMs to the host bridge " + n.AttachBridge() +
                               ", which does not exist; create it on the uplink with 'slipway bridge --uplink NIC "
                               "--bridge " +

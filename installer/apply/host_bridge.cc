@@ -66,6 +66,11 @@ struct Change {
 
 }  // namespace
 
+bool IsHostBridge(const std::string& dev, const IpRunner& ip) {
+  auto l = ReadLink(dev, ip);
+  return l && l->exists && l->is_bridge;
+}
+
 IpRunner SystemIp() {
   auto mutations = std::make_shared<long>(0);
   long fail_at = 0;

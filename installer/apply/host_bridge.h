@@ -25,6 +25,11 @@ using IpRunner = std::function<Result<std::string>(const std::vector<std::string
 /// (the test hook for the rollback).
 IpRunner SystemIp();
 
+/// Is `dev` a Linux bridge in this process's network namespace? Asked over
+/// netlink (`ip -d`), not /sys/class/net, which shows the namespace that
+/// mounted sysfs.
+bool IsHostBridge(const std::string& dev, const IpRunner& ip);
+
 struct BridgeOutcome {
   bool changed = false;                ///< false: the bridge already carried the uplink and its addresses
   std::vector<std::string> addresses;  ///< CIDRs now on the bridge
