@@ -143,7 +143,10 @@ Result<bool> SecretStore::LoadCa(const std::string& cluster) {
 // existing /etc/kubernetes/pki/ca.{crt,key}, so joiners can pin its hash
 // before the cluster exists.
 Status SecretStore::MakeCa(const std::string& cluster) {
-  auto ca = IssueCert({.common_name = "kubernetes", .ca = true}, nullptr);
+  CertSpec spec;
+  spec.common_name = "kubernetes";
+  spec.ca = true;
+  auto ca = IssueCert(spec, nullptr);
   if (!ca) return std::move(ca).error().Context("the CA of cluster " + cluster);
   // The three are written as one set: never a certificate without its key,
   // never a hash of a CA that is not on disk.
@@ -209,7 +212,10 @@ Result<std::string> SecretStore::GetEtcd(const std::string& kind, const std::str
                               "; only if the cluster was never created, remove its etcd-* sets and run again");
       }
     }
-    auto made = IssueCert({.common_name = "etcd-ca", .ca = true}, nullptr);
+    CertSpec ca_spec;
+    ca_spec.common_name = "etcd-ca";
+    ca_spec.ca = true;
+    auto made = IssueCert(ca_spec, nullptr);
     if (!made) return std::move(made).error().Context("the etcd CA of cluster " + cluster);
     if (auto st = WriteSet(ca_set, {{"ca-key", made->key_pem}, {"ca-cert", made->cert_pem}}); !st) {
       return std::move(st).error();
@@ -229,14 +235,16 @@ Result<std::string> SecretStore::GetEtcd(const std::string& kind, const std::str
                             "' has no planned address; its certificate is issued only for a member of the plan");
     }
     set = "etcd-member_" + owner;
-    spec = {.common_name = name,
-            .server_auth = true,
-            .client_auth = true,  // etcd's peers authenticate each other with the same certificate
-            .dns_names = {name, "localhost"},
-            .ips = {it->second, "127.0.0.1"}};
+    spec.common_name = name;
+    spec.server_auth = true;
+    spec.client_auth = true;  // etcd's peers authenticate each other with the same certificate
+    spec.dns_names = {name, "localhost"};
+    spec.ips = {it->second, "127.0.0.1"};
   } else {
     set = "etcd-client_" + cluster;
-    spec = {.common_name = "kube-apiserver-etcd-client", .organization = "system:masters", .client_auth = true};
+    spec.common_name = "kube-apiserver-etcd-client";
+    spec.organization = "system:masters";
+    spec.client_auth = true;
   }
   const std::string cert_name = (member ? "etcd-cert/" : "etcd-client-cert/") + owner;
   const std::string key_name = (member ? "etcd-key/" : "etcd-client-key/") + owner;
