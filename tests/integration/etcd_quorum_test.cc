@@ -22,6 +22,7 @@
 #include "etcd_client.h"
 #include "full_images.h"
 #include "installer/plan/plan.h"
+#include "qemu.h"
 #include "qemu_libvirtd.h"
 #include "test_util.h"
 
