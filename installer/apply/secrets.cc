@@ -228,18 +228,13 @@ Result<std::string> SecretStore::GetEtcd(const std::string& kind, const std::str
   std::string set;
   CertSpec spec;
   if (member) {
-    auto it = etcd_members_.find(owner);
     std::string name = owner.substr(owner.find('.') + 1);
-    if (it == etcd_members_.end()) {
-      return Error::Runtime("etcd member '" + name + "' of cluster '" + cluster +
-                            "' has no planned address; its certificate is issued only for a member of the plan");
-    }
     set = "etcd-member_" + owner;
     spec.common_name = name;
     spec.server_auth = true;
     spec.client_auth = true;  // etcd's peers authenticate each other with the same certificate
     spec.dns_names = {name, "localhost"};
-    spec.ips = {it->second, "127.0.0.1"};
+    if (auto it = etcd_members_.find(owner); it != etcd_members_.end()) spec.ips = {it->second, "127.0.0.1"};
   } else {
     set = "etcd-client_" + cluster;
     spec.common_name = "kube-apiserver-etcd-client";
@@ -254,6 +249,10 @@ Result<std::string> SecretStore::GetEtcd(const std::string& kind, const std::str
     cache_[cert_name] = (**leaf)[0];
     cache_[key_name] = (**leaf)[1];
   } else {
+    if (member && spec.ips.empty()) {
+      return Error::Runtime("etcd member '" + spec.common_name + "' of cluster '" + cluster +
+                            "' has no planned address; its certificate is issued only for a member of the plan");
+    }
     auto issued = IssueCert(spec, &ca);
     if (!issued) return std::move(issued).error();
     if (auto st = WriteSet(set, {{"cert", issued->cert_pem}, {"key", issued->key_pem}}); !st) {
