@@ -204,7 +204,7 @@ TEST_CASE("kubeadm's ClusterConfiguration points at the external etcd members ov
   CHECK(ext["keyFile"].as<std::string>() == "/etc/kubernetes/pki/apiserver-etcd-client.key");
 }
 
-TEST_CASE("every control plane is an etcd member; keys are 0600 references, never values in the plan") {
+TEST_CASE("every control plane is an etcd member, and keys are 0600 references, never values in the plan") {
   Plan p = MakeProdPlan(3);
   std::string initial;
   for (int i = 1; i <= 3; ++i) {
@@ -239,7 +239,7 @@ TEST_CASE("every control plane is an etcd member; keys are 0600 references, neve
                                        "etcd-client-certificate", "etcd-client-private-key"});
 }
 
-TEST_CASE("five control planes make a five-member etcd; one makes a single member") {
+TEST_CASE("five control planes make a five-member etcd, and one makes a single member") {
   for (int64_t n : {1, 5}) {
     Plan p = MakeProdPlan(n);
     const PlanVm* cp = p.FindVm("vm/prod/prod-cp-1");
