@@ -206,10 +206,11 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
     } else {
       CHECK(console.find("slipway-role-setup: containerd active") != std::string::npos);
       // The control plane of each cluster (the management API server too)
-      // runs a one-member etcd.
+      // runs a one-member etcd; node-setup reports it (active, or still
+      // starting on a loaded machine: its health is checked below).
       bool member = !testing::EtcdCtl::Endpoints(plan, vm.cluster).empty() &&
                     (vm.role == "control-plane" || vm.role == "apiserver");
-      CHECK((console.find("slipway-role-setup: etcd active") != std::string::npos) == member);
+      CHECK((console.find("slipway-role-setup: etcd ") != std::string::npos) == member);
       CHECK(console.find("join left to the artifact bundle") != std::string::npos);
     }
   }
@@ -225,13 +226,15 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
     std::string report;
     std::vector<std::string> healthy;
     auto t_etcd = Clock::now();
-    while (Since(t_etcd) < 60) {
+    while (Since(t_etcd) < 180) {
       healthy = ctl.Healthy(eps[0], &report);
       if (healthy.size() == 1) break;
       std::this_thread::sleep_for(std::chrono::seconds(2));
     }
     INFO(report);
     CHECK(healthy == eps);
+    WARN("etcd of " << c.name << " healthy over TLS " << Since(t_etcd)
+                    << " s after the check began (every VM was ready)");
     auto put = ctl.Run(eps[0], "put /slipway/ci " + c.name);
     CHECK(put.exit_code == 0);
     CHECK(ctl.Run(eps[0], "get /slipway/ci --print-value-only").out == c.name + "\n");
