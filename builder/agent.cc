@@ -199,6 +199,20 @@ echo "slipway-node-ready $name" >/dev/console 2>/dev/null || echo "slipway-node-
   systemctl is-active --quiet containerd || systemctl restart containerd 2>/dev/null
   if systemctl is-active --quiet containerd; then say "containerd active"; else say "containerd failed to start"; fi
 fi
+# etcd: a control plane's member, from the plan's unit and config. A
+# member of a forming cluster is active once a quorum of its peers is up,
+# so it is started without waiting; up to 30 s are given to say so.
+if [ -s /etc/systemd/system/slipway-etcd.service ] && have_systemd; then
+  systemctl daemon-reload
+  systemctl enable slipway-etcd.service >/dev/null 2>&1
+  systemctl start --no-block slipway-etcd.service
+  for i in $(seq 1 30); do systemctl is-active --quiet slipway-etcd.service && break; sleep 1; done
+  if systemctl is-active --quiet slipway-etcd.service; then
+    say "etcd active"
+  else
+    say "etcd $(systemctl is-active slipway-etcd.service 2>/dev/null) (waiting for a quorum of its peers)"
+  fi
+fi
 if [ -s /etc/kubernetes/kubeadm.yaml ]; then
   if command -v kubeadm >/dev/null; then
     case "$role" in
@@ -237,6 +251,15 @@ Status InstallAgent(const std::string& root, const std::string& image_role) {
       "haproxy.service keepalived.service\nRequires=slipway-firstboot.service\n\n"
       "[Service]\nType=oneshot\nExecStart=/usr/lib/slipway/node-setup\n"
       "StandardOutput=journal+console\nRemainAfterExit=yes\n\n[Install]\nWantedBy=multi-user.target\n";
+  // Debian's etcd.service would start an unauthenticated member on
+  // localhost on every node; a control plane runs slipway-etcd.service,
+  // which its plan brings (the same binary, TLS, the planned members).
+  if (image_role != "loadbalancer") {
+    std::string link = root + "/etc/systemd/system/etcd.service";
+    fs::remove(link, ec);
+    fs::create_symlink("/dev/null", link, ec);
+    if (ec) return Error::Runtime("cannot mask etcd.service: " + ec.message());
+  }
   for (const auto& [unit, text] : {std::pair<std::string, std::string>{"slipway-firstboot.service", firstboot},
                                    {"slipway-node-setup.service", setup}}) {
     if (auto st = WriteFileAtomic(root + "/etc/systemd/system/" + unit, text, 0644); !st) return st;

@@ -163,7 +163,20 @@ class Executor {
  public:
   Executor(const Plan& plan, Hypervisor& hv, const ApplyOptions& o, Journal journal, SecretStore secrets)
       : plan_(plan), hv_(hv), o_(o), journal_(std::move(journal)), secrets_(std::move(secrets)) {
-    for (const PlanVm& vm : plan.vms) vms_[vm.id] = &vm;
+    for (const PlanVm& vm : plan.vms) {
+      vms_[vm.id] = &vm;
+      // A VM whose files name its etcd member certificate is that member:
+      // the certificate is issued for the VM's planned address.
+      for (const PlanFile& f : vm.files) {
+        for (const std::string& ref : f.secret_refs) {
+          if (!ref.starts_with("etcd-cert/") || vm.nics.empty()) continue;
+          std::string owner = ref.substr(ref.find('/') + 1);
+          if (owner.substr(owner.find('.') + 1) != vm.name) continue;  // only its own
+          secrets_.DeclareEtcdMember(owner.substr(0, owner.find('.')), owner.substr(owner.find('.') + 1),
+                                     vm.nics[0].ip);
+        }
+      }
+    }
     for (const PlanPool& p : plan.pools) pools_[p.id] = &p;
     for (const PlanNetwork& n : plan.networks) nets_[n.id] = &n;
     for (const PlanBaseVolume& b : plan.base_volumes) bases_[b.id] = &b;

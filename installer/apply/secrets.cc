@@ -1,12 +1,8 @@
 // Secret generation (OpenSSL RAND and X.509) and substitution.
 #include "installer/apply/secrets.h"
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +14,7 @@
 #include "common/escape.h"
 #include "common/hash.h"
 #include "common/strings.h"
+#include "installer/apply/pki.h"
 
 namespace slipway::installer {
 
@@ -41,12 +38,6 @@ std::string Base64(const std::string& data) {
                           reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
   out.resize(static_cast<size_t>(n));
   return out;
-}
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -152,46 +143,125 @@ Result<bool> SecretStore::LoadCa(const std::string& cluster) {
 // existing /etc/kubernetes/pki/ca.{crt,key}, so joiners can pin its hash
 // before the cluster exists.
 Status SecretStore::MakeCa(const std::string& cluster) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  if (!key) return Error::Runtime("cannot generate the CA key of cluster " + cluster);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key_guard(key, EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-  X509_set_version(cert.get(), 2);
-  std::string serial = RandomBytes(16);
-  BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(serial.data()), 16, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
-  BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
-  X509_set_pubkey(cert.get(), key);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("kubernetes"), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:TRUE");
-  X509_add_ext(cert.get(), ext, -1);
-  X509_EXTENSION_free(ext);
-  ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
-  X509_add_ext(cert.get(), ext, -1);
-  X509_EXTENSION_free(ext);
-  if (!X509_sign(cert.get(), key, EVP_sha256())) return Error::Runtime("cannot sign the CA of cluster " + cluster);
-
-  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(BIO_new(BIO_s_mem()), BIO_free);
-  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_X509(cert_bio.get(), cert.get());
-  PEM_write_bio_PrivateKey(key_bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
-  // kubeadm's discovery hash: SHA-256 of the DER SubjectPublicKeyInfo.
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  std::string spki(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
+  CertSpec spec;
+  spec.common_name = "kubernetes";
+  spec.ca = true;
+  auto ca = IssueCert(spec, nullptr);
+  if (!ca) return std::move(ca).error().Context("the CA of cluster " + cluster);
   // The three are written as one set: never a certificate without its key,
   // never a hash of a CA that is not on disk.
-  std::vector<std::pair<std::string, std::string>> files = {{"ca-key", BioText(key_bio.get())},
-                                                            {"ca-cert", BioText(cert_bio.get())},
-                                                            {"ca-cert-hash", "sha256:" + Sha256Hex(spki)}};
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"ca-key", ca->key_pem}, {"ca-cert", ca->cert_pem}, {"ca-cert-hash", "sha256:" + ca->spki_sha256_hex}};
   if (auto st = WriteSet("ca_" + cluster, files); !st) return st;
   for (auto& [file, content] : files) cache_[file + "/" + cluster] = std::move(content);
   return Ok();
+}
+
+void SecretStore::DeclareEtcdMember(const std::string& cluster, const std::string& member, const std::string& ip) {
+  etcd_members_[cluster + "." + member] = ip;
+}
+
+Result<std::optional<std::vector<std::string>>> SecretStore::LoadSet(const std::string& set,
+                                                                     const std::vector<std::string>& files,
+                                                                     const std::string& what) {
+  std::string set_dir = dir_ + "/" + set;
+  if (!std::filesystem::is_directory(set_dir)) return std::optional<std::vector<std::string>>();
+  std::vector<std::string> out;
+  for (const std::string& f : files) {
+    std::string path = set_dir + "/" + f;
+    if (::access(path.c_str(), F_OK) != 0) {
+      return Error::Runtime(what + " is only partly present: " + path +
+                            " is missing. Slipway never writes part of a set, so it was removed or lost. Restore " +
+                            set_dir + " from a backup; only if the cluster was never created, remove " + set_dir +
+                            " and run again to issue it anew");
+    }
+    auto v = ReadFile(path);
+    if (!v) return std::move(v).error();
+    out.push_back(std::move(*v));
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
+// The etcd PKI of a cluster (see secrets.h). The CA is made on first use;
+// each leaf is issued by it on first use and kept.
+Result<std::string> SecretStore::GetEtcd(const std::string& kind, const std::string& owner) {
+  bool member = kind == "etcd-cert" || kind == "etcd-key";
+  bool client = kind == "etcd-client-cert" || kind == "etcd-client-key";
+  if (!member && !client && kind != "etcd-ca-cert") return Error::Runtime("unknown kind of secret '" + kind + "'");
+  std::string cluster = member ? owner.substr(0, owner.find('.')) : owner;
+  if (cluster.empty() || (member && owner.find('.') == std::string::npos)) {
+    return Error::Input("secret '" + kind + "/" + owner + "' names no cluster" +
+                        (member ? " and member (etcd-cert/<cluster>.<member>)" : ""));
+  }
+  const std::string ca_set = "etcd-ca_" + cluster;
+  auto ca_files = LoadSet(ca_set, {"ca-key", "ca-cert"}, "the etcd CA of cluster '" + cluster + "'");
+  if (!ca_files) return std::move(ca_files).error();
+  Issued ca;
+  if (*ca_files) {
+    ca = {(**ca_files)[0], (**ca_files)[1], ""};
+  } else {
+    // A new etcd CA while certificates of the old one remain would split a
+    // running cluster's members: never minted silently.
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      std::string name = e.path().filename().string();
+      if (StartsWith(name, "etcd-member_" + cluster + ".") || name == "etcd-client_" + cluster) {
+        return Error::Runtime("the etcd CA of cluster '" + cluster + "' (" + dir_ + "/" + ca_set +
+                              ") is missing, but " + e.path().string() +
+                              ", which it issued, remains. Restore the CA from a backup of " + dir_ +
+                              "; only if the cluster was never created, remove its etcd-* sets and run again");
+      }
+    }
+    CertSpec ca_spec;
+    ca_spec.common_name = "etcd-ca";
+    ca_spec.ca = true;
+    auto made = IssueCert(ca_spec, nullptr);
+    if (!made) return std::move(made).error().Context("the etcd CA of cluster " + cluster);
+    if (auto st = WriteSet(ca_set, {{"ca-key", made->key_pem}, {"ca-cert", made->cert_pem}}); !st) {
+      return std::move(st).error();
+    }
+    ca = std::move(*made);
+  }
+  cache_["etcd-ca-cert/" + cluster] = ca.cert_pem;
+  if (kind == "etcd-ca-cert") return ca.cert_pem;
+
+  std::string set;
+  CertSpec spec;
+  if (member) {
+    std::string name = owner.substr(owner.find('.') + 1);
+    set = "etcd-member_" + owner;
+    spec.common_name = name;
+    spec.server_auth = true;
+    spec.client_auth = true;  // etcd's peers authenticate each other with the same certificate
+    spec.dns_names = {name, "localhost"};
+    if (auto it = etcd_members_.find(owner); it != etcd_members_.end()) spec.ips = {it->second, "127.0.0.1"};
+  } else {
+    set = "etcd-client_" + cluster;
+    spec.common_name = "kube-apiserver-etcd-client";
+    spec.organization = "system:masters";
+    spec.client_auth = true;
+  }
+  const std::string cert_name = (member ? "etcd-cert/" : "etcd-client-cert/") + owner;
+  const std::string key_name = (member ? "etcd-key/" : "etcd-client-key/") + owner;
+  auto leaf = LoadSet(set, {"cert", "key"}, "the etcd certificate set " + set);
+  if (!leaf) return std::move(leaf).error();
+  if (*leaf) {
+    cache_[cert_name] = (**leaf)[0];
+    cache_[key_name] = (**leaf)[1];
+  } else {
+    if (member && spec.ips.empty()) {
+      return Error::Runtime("etcd member '" + spec.common_name + "' of cluster '" + cluster +
+                            "' has no planned address; its certificate is issued only for a member of the plan");
+    }
+    auto issued = IssueCert(spec, &ca);
+    if (!issued) return std::move(issued).error();
+    if (auto st = WriteSet(set, {{"cert", issued->cert_pem}, {"key", issued->key_pem}}); !st) {
+      return std::move(st).error();
+    }
+    cache_[cert_name] = issued->cert_pem;
+    cache_[key_name] = issued->key_pem;
+  }
+  return cache_.at(kind + "/" + owner);
 }
 
 Result<std::string> SecretStore::Get(const std::string& name) {
@@ -207,6 +277,7 @@ Result<std::string> SecretStore::Get(const std::string& name) {
     }
     return cache_.at(name);
   }
+  if (StartsWith(kind, "etcd-")) return GetEtcd(kind, owner);
   std::string path = PathOf(name);
   if (::access(path.c_str(), F_OK) == 0) {
     auto v = ReadFile(path);

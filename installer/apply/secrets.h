@@ -9,9 +9,17 @@
 // found only partly present is an error, never re-minted: a second CA would
 // split a running cluster. A single secret (a token, a key, a password) is a
 // set of one: one file written durably (temp, fsync, rename).
+//
+// A cluster's etcd PKI is three kinds of set: its etcd CA
+// (etcd-ca_<cluster>/{ca-key,ca-cert}), one per member
+// (etcd-member_<cluster>.<member>/{cert,key}: serving and peer, SANs the
+// member's name, its address, localhost and 127.0.0.1) and the API
+// server's client (etcd-client_<cluster>/{cert,key}). The etcd CA's key
+// never has a secret name: it stays in the state folder.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,8 +40,17 @@ class SecretStore {
   /// name's prefix: bootstrap-token (kubeadm token), certificate-key (64 hex),
   /// encryption-key (32 random bytes, base64), ca-cert / ca-key / ca-cert-hash
   /// (a per-cluster CA made with OpenSSL), password, ssh-authorized-keys
-  /// (supplied with Put; empty when none was).
+  /// (supplied with Put; empty when none was), and the etcd PKI (see above):
+  /// etcd-ca-cert/<cluster>, etcd-cert/<cluster>.<member>,
+  /// etcd-key/<cluster>.<member>, etcd-client-cert/<cluster>,
+  /// etcd-client-key/<cluster>. A leaf is issued once and kept; a CA set
+  /// that is missing while certificates it issued remain is an error.
   Result<std::string> Get(const std::string& name);
+  /// Names the address of etcd member `member` of `cluster`, from the plan,
+  /// so that its certificate can be issued (etcd-cert/<cluster>.<member>).
+  /// REQUIRES: called before Get of that member's etcd-cert or etcd-key.
+  void DeclareEtcdMember(const std::string& cluster, const std::string& member, const std::string& ip);
+
   /// Stores a supplied secret (e.g. SSH public keys from the answer file).
   Status Put(const std::string& name, const std::string& value);
 
@@ -50,6 +67,12 @@ class SecretStore {
   /// an error when one is partly present.
   Result<bool> LoadCa(const std::string& cluster);
   Status MakeCa(const std::string& cluster);
+  /// The files of set folder `set`: nullopt when it does not exist, an error
+  /// (naming `what` and the fix) when it is partly present.
+  Result<std::optional<std::vector<std::string>>> LoadSet(const std::string& set, const std::vector<std::string>& files,
+                                                          const std::string& what);
+  Result<std::string> GetEtcd(const std::string& kind, const std::string& owner);
+  std::map<std::string, std::string> etcd_members_;  ///< "<cluster>.<member>" -> address
   /// Writes `files` as the set folder `set` in one unit (see above).
   Status WriteSet(const std::string& set, const std::vector<std::pair<std::string, std::string>>& files);
   std::string dir_;

@@ -62,6 +62,54 @@ class ConfigTokens {
   std::string error_;
 };
 
+/// etcd: one member per control plane (kubeadm's external etcd topology).
+/// Ports, paths and timings every member shares.
+inline constexpr int kEtcdClientPort = 2379;
+inline constexpr int kEtcdPeerPort = 2380;
+inline constexpr const char* kEtcdDataDir = "/var/lib/etcd/slipway";
+inline constexpr const char* kEtcdConfigPath = "/etc/etcd/etcd.yaml";
+inline constexpr const char* kEtcdUnitName = "slipway-etcd.service";
+
+/// "NAME=https://IP:2380,..." in the order of `members` (etcd's
+/// initial-cluster). Values go through ConfigToken: a name or address that
+/// could break the list is an input error.
+Result<std::string> EtcdInitialCluster(const std::vector<const PlanVm*>& members);
+
+/// The client URLs of `members` ("https://IP:2379"), in order.
+std::vector<std::string> EtcdClientUrls(const std::vector<const PlanVm*>& members);
+
+/// etcd's --config-file for member `self` of `cluster`: TLS on client and
+/// peer URLs with client certificates required, every value a YAML
+/// double-quoted scalar (YamlQuote). initial-cluster-state is "new";
+/// EtcdJoinScript switches it to "existing" for a member that rejoins.
+/// REQUIRES: `self` is one of `members`, each with an address.
+Result<std::string> EtcdConfig(const std::string& cluster, const PlanVm& self,
+                               const std::vector<const PlanVm*>& members);
+
+/// /etc/etcd/member.env: what EtcdJoinScript needs (name, peer URL, data
+/// folder, the other members' client URLs), each a ShellQuote'd word.
+Result<std::string> EtcdMemberEnv(const PlanVm& self, const std::vector<const PlanVm*>& members);
+
+/// The systemd unit of the member (kEtcdUnitName): Type=notify, the join
+/// script before etcd, restarted on failure. The same text for every member.
+const std::string& EtcdUnit();
+
+/// /usr/lib/slipway/etcd-join (ExecStartPre): a member with data starts as
+/// it is; a member without data (first boot, or a VM recreated after it was
+/// lost) asks the other members whether a cluster with a quorum exists. If
+/// one does, it removes its old self (matched by peer URL), adds itself
+/// again, and starts with initial-cluster-state existing; if none answers,
+/// the cluster is forming and it starts with new.
+const std::string& EtcdJoinScript();
+
+/// Every file a member's VM needs: the config, member.env, the unit, the
+/// join script, the etcd CA and member certificate and key (0600), and
+/// kubeadm's copies of the etcd CA and the API server's client certificate
+/// and key (0600). Certificates and keys are {{secret:...}} references
+/// (issued at apply time, see SecretStore), never text in the plan.
+Result<std::vector<PlanFile>> EtcdFiles(const std::string& cluster, const PlanVm& self,
+                                        const std::vector<const PlanVm*>& members);
+
 /// EncryptionConfiguration (aescbc, key from a secret reference).
 std::string EncryptionConfig(const std::string& cluster);
 

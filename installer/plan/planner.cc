@@ -391,6 +391,12 @@ class Planner {
           vm->files.push_back(
               {"/etc/kubernetes/pki/ca.key", "{{secret:ca-key/" + spec.cluster.name + "}}\n", "0600", {}});
         }
+        // One etcd member on every control plane (kubeadm's external etcd).
+        if (std::find(masters.begin(), masters.end(), vm) != masters.end()) {
+          auto etcd = EtcdFiles(spec.cluster.name, *vm, masters);
+          if (!etcd) return std::move(etcd).error();
+          vm->files.insert(vm->files.end(), etcd->begin(), etcd->end());
+        }
         if ((vm->role == "control-plane" || vm->role == "apiserver") && spec.cluster.encrypt_secrets) {
           vm->files.push_back(
               {"/etc/kubernetes/encryption/config.yaml", EncryptionConfig(spec.cluster.name), "0600", {}});
@@ -414,7 +420,12 @@ class Planner {
                                                 {"ca-cert", "ca-certificate"},
                                                 {"ca-key", "ca-private-key"},
                                                 {"ssh-authorized-keys", "ssh-authorized-keys"},
-                                                {"password", "password"}};
+                                                {"password", "password"},
+                                                {"etcd-ca-cert", "etcd-ca-certificate"},
+                                                {"etcd-cert", "etcd-member-certificate"},
+                                                {"etcd-key", "etcd-member-private-key"},
+                                                {"etcd-client-cert", "etcd-client-certificate"},
+                                                {"etcd-client-key", "etcd-client-private-key"}};
     std::set<std::string> names;
     for (const PlanVm& vm : plan_.vms) {
       for (const auto* files : {&vm.files, &vm.seed}) {

@@ -234,10 +234,16 @@ TEST_CASE("plans hold secret references, never secret values") {
   std::set<std::string> names;
   for (const auto& s : p->secrets) names.insert(s.name);
   // The management cluster has no joining node, so no CA hash reference.
-  CHECK(names == std::set<std::string>{"bootstrap-token/mgmt", "bootstrap-token/prod", "ca-cert-hash/prod",
-                                       "ca-cert/mgmt", "ca-cert/prod", "ca-key/mgmt", "ca-key/prod",
-                                       "certificate-key/mgmt", "certificate-key/prod", "encryption-key/mgmt",
-                                       "encryption-key/prod", "password/windows-admin", "ssh-authorized-keys"});
+  CHECK(names == std::set<std::string>{
+                     "bootstrap-token/mgmt", "bootstrap-token/prod", "ca-cert-hash/prod", "ca-cert/mgmt",
+                     "ca-cert/prod", "ca-key/mgmt", "ca-key/prod", "certificate-key/mgmt", "certificate-key/prod",
+                     "encryption-key/mgmt", "encryption-key/prod", "password/windows-admin", "ssh-authorized-keys",
+                     // One etcd member per control plane (the management API server too).
+                     "etcd-ca-cert/mgmt", "etcd-ca-cert/prod", "etcd-cert/mgmt.mgmt-apiserver",
+                     "etcd-cert/prod.prod-cp-1", "etcd-cert/prod.prod-cp-2", "etcd-cert/prod.prod-cp-3",
+                     "etcd-client-cert/mgmt", "etcd-client-cert/prod", "etcd-client-key/mgmt", "etcd-client-key/prod",
+                     "etcd-key/mgmt.mgmt-apiserver", "etcd-key/prod.prod-cp-1", "etcd-key/prod.prod-cp-2",
+                     "etcd-key/prod.prod-cp-3"});
   const PlanVm* cp = p->FindVm("vm/prod/prod-cp-1");
   CHECK(cp->seed[0].path == "user-data");
   CHECK(cp->seed[0].mode == "0600");

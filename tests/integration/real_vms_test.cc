@@ -17,7 +17,8 @@
 //
 // One case, in the order a user lives it: apply (SIGKILLed at three journal
 // points, each followed by a rerun), every VM ready, the VIPs answer, VRRP
-// fails over, root file systems grown, DNS answers, destroy --all.
+// fails over, root file systems grown, DNS answers, each control plane's
+// etcd answers over TLS, destroy --all.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -29,6 +30,7 @@
 #include <thread>
 
 #include "common/strings.h"
+#include "etcd_client.h"
 #include "full_images.h"
 #include "installer/plan/plan.h"
 #include "plan_inventory.h"
@@ -277,10 +279,43 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
       if (vm.cluster == "ha") CHECK(console.find("slipway-role-setup: keepalived active") != std::string::npos);
     } else {
       CHECK(console.find("slipway-role-setup: containerd active") != std::string::npos);
+      // The control plane of each cluster (the management API server too)
+      // runs a one-member etcd; node-setup reports it (active, or still
+      // starting on a loaded machine: its health is checked below).
+      bool member = !testing::EtcdCtl::Endpoints(plan, vm.cluster).empty() &&
+                    (vm.role == "control-plane" || vm.role == "apiserver");
+      CHECK((console.find("slipway-role-setup: etcd ") != std::string::npos) == member);
       CHECK(console.find("join left to the artifact bundle") != std::string::npos);
     }
   }
   for (const auto& n : plan.networks) CHECK(Connects(daemon, n.gateway, 53));
+
+  // 5. Each cluster's etcd (one member here; the three-member quorum is the
+  // slow etcd_quorum_test) is healthy over TLS with the client certificate
+  // that apply issued, and refuses a client without one.
+  for (const auto& c : plan.clusters) {
+    testing::EtcdCtl ctl(daemon, dir / "state", c.name);
+    std::vector<std::string> eps = testing::EtcdCtl::Endpoints(plan, c.name);
+    REQUIRE(eps.size() == 1);
+    std::string report;
+    std::vector<std::string> healthy;
+    auto t_etcd = Clock::now();
+    while (Since(t_etcd) < 180) {
+      healthy = ctl.Healthy(eps[0], &report);
+      if (healthy.size() == 1) break;
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
+    INFO(report);
+    CHECK(healthy == eps);
+    WARN("etcd of " << c.name << " healthy over TLS " << Since(t_etcd)
+                    << " s after the check began (every VM was ready)");
+    auto put = ctl.Run(eps[0], "put /slipway/ci " + c.name);
+    CHECK(put.exit_code == 0);
+    CHECK(ctl.Run(eps[0], "get /slipway/ci --print-value-only").out == c.name + "\n");
+    auto anon = ctl.Run(eps[0], "endpoint health", false);
+    INFO(anon.out << anon.err);
+    CHECK(anon.exit_code != 0);
+  }
 
   // 2. The API VIPs answer on 6443: the management cluster's single LB holds
   // its VIP as a second address; the HA cluster's VRRP master holds its own.
