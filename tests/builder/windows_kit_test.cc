@@ -123,7 +123,9 @@ TEST_CASE("the kit's answer ISO reads back with libarchive and holds no secret")
   FakeUdf(t / "server.iso", 2);
   testing::WriteText(t / "bundle/containerd.zip", "zip");
   testing::WriteText(t / "bundle/kubelet.exe", "exe");
-  REQUIRE(BuildWindowsKit(WinDef(), t / "server.iso", t / "bundle", t / "out").ok());
+  REQUIRE(
+      BuildWindowsKit(WinDef(), t / "server.iso", {.artifacts_dir = t / "bundle", .kubernetes_bundle = ""}, t / "out")
+          .ok());
   auto files = testing::ReadIsoFiles(t / "out/windows-node-answer.iso");
   REQUIRE(files.count("autounattend.xml"));
   REQUIRE(files.count("slipway/firstboot.ps1"));

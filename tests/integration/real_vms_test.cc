@@ -203,7 +203,7 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
       if (vm.cluster == "ha") CHECK(console.find("slipway-role-setup: keepalived active") != std::string::npos);
     } else {
       CHECK(console.find("slipway-role-setup: containerd active") != std::string::npos);
-      CHECK(console.find("join left to the artifact bundle") != std::string::npos);
+      CHECK(console.find("not joined") != std::string::npos);
     }
   }
   for (const auto& n : plan.networks) CHECK(Connects(daemon, n.gateway, 53));
