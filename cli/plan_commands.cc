@@ -8,6 +8,7 @@
 #include <ostream>
 #include <set>
 
+#include "builder/kubernetes_bundle.h"
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "cli/install_disk_view.h"
@@ -32,7 +33,8 @@ using installer::Plan;
 constexpr const char* kPlanHelp =
     "usage: slipway plan [--sysroot DIR | --hardware REPORT.json]... [--profile NAME|auto]\n"
     "                    [--cluster FILE]... [--profiles DIR] [--fs-usage FILE]... [--csv PATH]...\n"
-    "                    [--answer FLEET.toml] [--json] [--explain] [--out PLAN.json]\n"
+    "                    [--answer FLEET.toml] [--kubernetes BUNDLE] [--json] [--explain]\n"
+    "                    [--out PLAN.json]\n"
     "       slipway plan diff OLD.json NEW.json [--json]\n\n"
     "Computes the whole deployment as data: the management cluster (API-server VM +\n"
     "load-balancer VM), one workload cluster per --cluster profile, VM sizes, MACs and\n"
@@ -47,7 +49,12 @@ constexpr const char* kPlanHelp =
     "  --explain             show why each VM got its size, host and CSVs\n"
     "  --out FILE            also write the JSON plan to FILE (atomically)\n"
     "  --answer FILE         take each host's install-disk rule from its entry in this\n"
-    "                        fleet answer file (else the hardware profile's [install_disk])\n\n"
+    "                        fleet answer file (else the hardware profile's [install_disk])\n"
+    "  --kubernetes BUNDLE   the Kubernetes bundle the node images are built with (its\n"
+    "                        manifest is read): a cluster without kubernetes_version runs\n"
+    "                        the bundle's version, one with another version is refused.\n"
+    "                        Without it the plan says: no Kubernetes bundle: nodes run\n"
+    "                        etcd and containerd only\n\n"
     "Each host's install disk is shown: the disk the rule chooses and why, or no\n"
     "disk for a live install. A rule that matches no single writable disk stops the\n"
     "plan (exit 3) with every disk listed. Writing the host system to that disk is\n"
@@ -163,7 +170,8 @@ int RunPlan(std::span<char* const> argv, Io io) {
                                            {"profiles", true},
                                            {"profile", true},
                                            {"cluster", true, true},
-                                           {"answer", true}}));
+                                           {"answer", true},
+                                           {"kubernetes", true}}));
   if (!args) return UsageError("plan", args.error(), kPlanHelp, io);
   if (args->Has("help")) {
     io.out << kPlanHelp;
@@ -214,6 +222,11 @@ int RunPlan(std::span<char* const> argv, Io io) {
   for (const auto& c : clusters) in.clusters.push_back(&c);
   in.sizes = &*catalog->sizes;
   in.firmware = &*catalog->firmware;
+  if (args->Has("kubernetes")) {
+    auto bundle = builder::ReadBundleManifestOf(args->Get("kubernetes"));
+    if (!bundle) return ReportError("plan", bundle.error(), io);
+    in.kubernetes_bundle_version = bundle->kubernetes_version;
+  }
   auto plan = installer::MakePlan(in);
   if (!plan) return ReportError("plan", plan.error(), io);
   // Each host's install disk: shown (a dry run) and checked before any plan is written.
