@@ -1,6 +1,7 @@
 // slipway plan / plan diff / lb render.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
@@ -15,6 +16,7 @@
 #include "common/atomic_file.h"
 #include "common/input_file.h"
 #include "common/json_text.h"
+#include "common/kubernetes.h"
 #include "common/state_lock.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
@@ -88,7 +90,11 @@ std::string Gib(uint64_t b) { return FormatBytes(b); }
 
 void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
   out << "Plan: " << p.hosts.size() << " host(s), hardware profile '" << p.hardware_profile << "', "
-      << p.clusters.size() << " cluster(s), " << p.vms.size() << " VMs, " << p.csvs.size() << " CSV(s)\n\n";
+      << p.clusters.size() << " cluster(s), " << p.vms.size() << " VMs, " << p.csvs.size() << " CSV(s)\n";
+  // Said before anything that could read as a finished cluster.
+  bool no_bundle = std::find(p.warnings.begin(), p.warnings.end(), kNoKubernetesBundle) != p.warnings.end();
+  if (no_bundle) out << kNoKubernetesBundle << "\n";
+  out << "\n";
   out << "Hosts\n";
   for (const auto& h : p.hosts) {
     out << "  " << h.id << "  vCPU " << h.vcpus_used << "/" << h.vcpu_capacity << "  memory " << Gib(h.memory_used)
@@ -133,7 +139,9 @@ void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
     }
   }
   out << "\nSecrets referenced (generated at apply time, never stored in the plan): " << p.secrets.size() << "\n";
-  for (const std::string& w : p.warnings) out << "warning: " << w << "\n";
+  for (const std::string& w : p.warnings) {
+    if (w != kNoKubernetesBundle) out << "warning: " << w << "\n";
+  }
 }
 
 int RunPlanDiff(std::span<char* const> argv, Io io) {

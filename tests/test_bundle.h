@@ -7,6 +7,7 @@
 #include <archive_entry.h>
 #include <sys/sysmacros.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,6 +19,8 @@
 namespace slipway::testing {
 
 struct TarEntry {
+  TarEntry(std::string n, std::string b, mode_t t = AE_IFREG, std::string l = "", int64_t s = -1)
+      : name(std::move(n)), body(std::move(b)), type(t), link(std::move(l)), size(s) {}
   std::string name;
   std::string body;
   mode_t type = AE_IFREG;
@@ -42,13 +45,33 @@ inline void WriteTar(const std::string& path, const std::vector<TarEntry>& entri
     }
     if (t.type == AE_IFLNK) archive_entry_set_symlink(e, t.link.c_str());
     if (t.type == AE_IFCHR) archive_entry_set_rdev(e, makedev(1, 3));
-    archive_entry_set_size(e, t.size >= 0 ? t.size : static_cast<int64_t>(t.type == AE_IFREG ? t.body.size() : 0));
+    archive_entry_set_size(e, t.size >= 0 ? 0 : static_cast<int64_t>(t.type == AE_IFREG ? t.body.size() : 0));
     archive_write_header(a, e);
     if (t.size < 0 && !t.body.empty()) archive_write_data(a, t.body.data(), t.body.size());
     archive_entry_free(e);
   }
   archive_write_close(a);
   archive_write_free(a);
+  // A declared size without its data (a huge entry in a small file): the
+  // ustar header's size field is patched, and its checksum recomputed.
+  std::string bytes = ReadText(path);
+  for (const TarEntry& t : entries) {
+    if (t.size < 0) continue;
+    for (size_t off = 0; off + 512 <= bytes.size(); off += 512) {
+      if (bytes.compare(off, t.name.size() + 1, t.name.c_str(), t.name.size() + 1) != 0) continue;
+      char size[32];
+      std::snprintf(size, sizeof size, "%011llo", static_cast<unsigned long long>(t.size));
+      bytes.replace(off + 124, 12, std::string(size, 11) + '\0');
+      bytes.replace(off + 148, 8, std::string(8, ' '));
+      unsigned sum = 0;
+      for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(bytes[off + i]);
+      char chk[16];
+      std::snprintf(chk, sizeof chk, "%06o", sum);
+      bytes.replace(off + 148, 8, std::string(chk, 6) + '\0' + ' ');
+      break;
+    }
+  }
+  WriteText(path, bytes);
 }
 
 inline std::string TarBytes(const std::vector<TarEntry>& entries) {

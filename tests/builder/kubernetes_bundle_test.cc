@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/hash.h"
+#include "common/kubernetes.h"
 #include "test_bundle.h"
 #include "test_util.h"
 
@@ -61,28 +62,28 @@ TEST_CASE("bundle manifest mistakes name the file, the line and the fix") {
                                  "(write '1.28.5')"});
   CHECK(Errors(Head() + "[[file]]\npath = \"bin/kubelet\"\nkind = \"kublet\"\nversion = \"1.28.5\"\nsha256 = \"" +
                kSha + "\"\n") ==
-        std::vector<std::string>{"B:7:8: error: 'kind' is 'kublet'; it must be 'kubeadm', 'kubelet', 'kubectl', "
+        std::vector<std::string>{"B:6:8: error: 'kind' is 'kublet'; it must be 'kubeadm', 'kubelet', 'kubectl', "
                                  "'crictl', 'kube-proxy', 'containerd', 'cni-plugin' or 'image' (did you mean "
                                  "'kubelet'?)"});
   CHECK(Errors(Head() + "[[file]]\npath = \"../kubelet\"\nkind = \"kubelet\"\nversion = \"1.28.5\"\nsha256 = \"" +
                kSha.substr(1) + "\"\n") ==
         std::vector<std::string>{
-            "B:6:8: error: 'path' '../kubelet' contains '..'; every file must be inside the bundle",
-            "B:9:10: error: 'sha256' must be 64 lower-case hex digits (what 'sha256sum FILE' prints before the name)"});
+            "B:5:8: error: 'path' '../kubelet' contains '..'; every file must be inside the bundle",
+            "B:8:10: error: 'sha256' must be 64 lower-case hex digits (what 'sha256sum FILE' prints before the name)"});
   CHECK(Errors(Head() + "[[file]]\npath = \"kubelet\"\nkind = \"kubelet\"\nversion = \"1.28.4\"\nsha256 = \"" + kSha +
                "\"\n") ==
-        std::vector<std::string>{"B:8:11: error: 'version' 1.28.4 of kubelet does not match kubernetes_version "
+        std::vector<std::string>{"B:7:11: error: 'version' 1.28.4 of kubelet does not match kubernetes_version "
                                  "1.28.5; a bundle carries one Kubernetes release (fetch kubelet 1.28.5)"});
   CHECK(Errors(Head() + "[[file]]\npath = \"p.tar\"\nkind = \"image\"\nversion = \"3.9\"\nsha256 = \"" + kSha +
                "\"\ncomponent = \"pause\"\nimage = \"registry.k8s.io/pause\"\n") ==
-        std::vector<std::string>{"B:11:9: error: 'image' 'registry.k8s.io/pause' has no tag; write the reference the "
+        std::vector<std::string>{"B:10:9: error: 'image' 'registry.k8s.io/pause' has no tag; write the reference the "
                                  "archive imports as, like \"registry.k8s.io/pause:3.9\""});
   // Missing keys and a file listed twice.
   CHECK(Errors(Head() + "[[file]]\npath = \"k\"\nkind = \"kubectl\"\nversion = \"1.28.5\"\n") ==
-        std::vector<std::string>{"B:5:1: error: missing required key 'sha256' in [[file]] 1"});
+        std::vector<std::string>{"B:4:1: error: missing required key 'sha256' in [[file]] 1"});
   std::string entry = "[[file]]\npath = \"k\"\nkind = \"kubectl\"\nversion = \"1.28.5\"\nsha256 = \"" + kSha + "\"\n";
   CHECK(Errors(Head() + entry + entry) ==
-        std::vector<std::string>{"B:10:1: error: 'k' is listed twice (first at line 5); list each file once"});
+        std::vector<std::string>{"B:9:1: error: 'k' is listed twice (first at line 4); list each file once"});
   CHECK(Errors("kind = \"kubernetes-bundle\"\n[[file]\n").at(0).find("B:2:") == 0);  // TOML syntax, located
 }
 
@@ -167,7 +168,8 @@ TEST_CASE("hostile bundle tarballs are refused and leave nothing behind") {
       {{"bin/inner", "", AE_IFLNK, "kubelet"}, "symlink 'bin/inner': a bundle holds regular files and folders only"},
       {{"bin/hard", "", AE_IFREG, "/etc/passwd"}, "hard link 'bin/hard' -> '/etc/passwd'"},
       {{"dev/mem", "", AE_IFCHR}, "entry 'dev/mem' is a device node"},
-      {{"big.tar", "", AE_IFREG, "", int64_t{5} << 30}, "entry 'big.tar' is 5.0 GiB, over the limit of 4.0 GiB"},
+      {{"big.tar", "", AE_IFREG, "", int64_t{5} << 30},
+       "entry 'big.tar' is 5 GiB, over the limit of 4 GiB for one bundle file"},
   };
   for (const Case& c : cases) {
     INFO(c.why);
@@ -176,6 +178,7 @@ TEST_CASE("hostile bundle tarballs are refused and leave nothing behind") {
     testing::WriteTar(t / "bad.tar", entries);
     auto v = VerifyBundle(t / "bad.tar", t / "staging");
     REQUIRE_FALSE(v.ok());
+    INFO(v.error().message());
     CHECK(v.error().code() == ExitCode::kInput);
     CHECK(v.error().message().find(c.why) != std::string::npos);
     CHECK(v.error().message().find("the bundle is refused") != std::string::npos);
@@ -217,4 +220,17 @@ TEST_CASE("a verified bundle is placed with its modes, units and image sums") {
   // The node-setup script checks the sums before it imports (sha256sum -c).
   auto check = testing::Run("cd " + t / "root/var/lib/slipway/kubernetes/images" + " && sha256sum -c ../images.sha256");
   CHECK(check.exit_code == 0);
+}
+
+TEST_CASE("the installer reads the node image's Kubernetes version from its manifest") {
+  testing::TempDir t;
+  CHECK(*ImageKubernetesVersion(t / "missing.manifest.json") == "");
+  testing::WriteText(t / "a.json", R"({"image": "linux-node", "kubernetes": {"bundle": true, "version": "1.29.3"}})");
+  CHECK(*ImageKubernetesVersion(t / "a.json") == "1.29.3");
+  testing::WriteText(t / "b.json", R"({"kubernetes": {"bundle": false, "note": "no Kubernetes bundle"}})");
+  CHECK(*ImageKubernetesVersion(t / "b.json") == "");
+  testing::WriteText(t / "c.json", "{not json");
+  auto bad = ImageKubernetesVersion(t / "c.json");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message() == t / "c.json" + ": not an image manifest (invalid JSON)");
 }

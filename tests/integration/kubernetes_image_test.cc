@@ -3,6 +3,8 @@
 // a build; and node-setup's offline image import, run as a shell script in a
 // private mount namespace. The Kubernetes binaries themselves are stand-ins:
 // Debian 12 packages no kubeadm or kubelet and nothing is downloaded here.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -163,13 +165,19 @@ TEST_CASE("node-setup imports the bundle's OCI archives into a real containerd, 
                                                 "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
                                                 "[grpc]\n  address = \"/run/containerd/containerd.sock\"\n");
   fs::create_directories(t / "run");
+  // The console is a FIFO read into console.log: node-setup writes each
+  // line with '>/dev/console', which would truncate a plain file.
+  REQUIRE(::mkfifo((t / "console").c_str(), 0600) == 0);
   testing::WriteText(t / "ns.sh", "set -u\nmount --bind " + t / "varlib" + " /var/lib && mount --bind " +
                                       t / "console" + " /dev/console && mount --bind " + t / "run" +
                                       " /run || exit 90\n"
+                                      "exec 3<>/dev/console\ncat /dev/console >" +
+                                      t / "console.log" +
+                                      " 3>&- &\ncat_pid=$!\n"
                                       "mkdir -p /run/containerd\n"
                                       "containerd --config " +
                                       t / "containerd.toml" + " >" + t / "containerd.log" +
-                                      " 2>&1 &\npid=$!\n"
+                                      " 2>&1 3>&- &\npid=$!\n"
                                       "for i in $(seq 100); do [ -S /run/containerd/containerd.sock ] && break; "
                                       "sleep 0.1; done\n"
                                       "sh " +
@@ -178,16 +186,16 @@ TEST_CASE("node-setup imports the bundle's OCI archives into a real containerd, 
                                       "ctr -n k8s.io images ls -q >" +
                                       t / "images" +
                                       "\n"
-                                      "kill $pid; wait $pid\nexit $rc\n");
+                                      "kill $pid; wait $pid\nexec 3>&-\nwait $cat_pid\nexit $rc\n");
   auto run = [&] {
-    testing::WriteText(t / "console", "");
+    fs::remove(t / "console.log");
     fs::remove_all(t / "ctr-root");
-    return testing::Run("unshare -m -n sh " + t / "ns.sh");
+    return testing::Run("timeout 60 unshare -m -n sh " + t / "ns.sh");
   };
   auto started = std::chrono::steady_clock::now();
   auto r = run();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::string console = testing::ReadText(t / "console");
+  std::string console = testing::ReadText(t / "console.log");
   INFO(r.out << r.err << console << testing::ReadText(t / "containerd.log"));
   REQUIRE(r.exit_code == 0);
   CHECK(console.find("slipway-role-setup: kubernetes images: imported 7 of 7 from /var/lib/slipway/kubernetes/images "
@@ -202,7 +210,7 @@ TEST_CASE("node-setup imports the bundle's OCI archives into a real containerd, 
   // A changed archive: nothing is imported.
   testing::WriteText(k8s + "/images/pause.tar", "swapped\n");
   r = run();
-  console = testing::ReadText(t / "console");
+  console = testing::ReadText(t / "console.log");
   CHECK(console.find("kubernetes images: checksum mismatch in /var/lib/slipway/kubernetes/images; none imported") !=
         std::string::npos);
   CHECK(testing::ReadText(t / "images").empty());
@@ -210,7 +218,7 @@ TEST_CASE("node-setup imports the bundle's OCI archives into a real containerd, 
   // No bundle: the one line, and no import.
   fs::remove_all(k8s);
   r = run();
-  console = testing::ReadText(t / "console");
+  console = testing::ReadText(t / "console.log");
   CHECK(console.find("slipway-role-setup: no Kubernetes bundle: nodes run etcd and containerd only") !=
         std::string::npos);
   CHECK(testing::ReadText(t / "images").empty());
