@@ -118,6 +118,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=ChooseProfile",
                                    "STATUS=Hardware profile lab (from the answer file)",
                                    "STATUS=Plan",
+                                   "STATUS=no Kubernetes bundle: nodes run etcd and containerd only",
                                    "STATUS=Planned 5 VMs in 2 clusters",
                                    "STATUS=Node images: CSV /ClusterStorage/Volume1/slipway-images",
                                    "STATUS=ManagementCluster",
