@@ -123,6 +123,7 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   // 1. Rootfs.
   std::string source = o.rootfs;
   std::string base = fs::path(def_file).parent_path().string();
+  if (base.empty()) base = ".";  // a definition named without a folder: relative to here, not to /
   if (source.empty() && def.rootfs.source != "mmdebstrap") {
     source = def.rootfs.path.empty() || def.rootfs.path[0] == '/' ? def.rootfs.path : base + "/" + def.rootfs.path;
   }
