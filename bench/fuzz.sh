@@ -29,6 +29,7 @@ seeds() {
     fuzz_toml_vm-sizes) ls profiles/vm-sizes.toml ;;
     fuzz_toml_image) ls images/*.toml ;;
     fuzz_toml_firmware) ls firmware/firmware.toml ;;
+    fuzz_toml_kubernetes-bundle) ls fuzz/seeds/kubernetes-bundle/* ;;
     fuzz_plan) ls fuzz/seeds/plan/* tests/fixtures/fuzz/plan-* ;;
     fuzz_journal) ls fuzz/seeds/journal/* tests/fixtures/fuzz/journal-* ;;
     fuzz_escape) ls fuzz/seeds/escape/* ;;
@@ -37,7 +38,7 @@ seeds() {
 }
 
 TARGETS=${FUZZ_TARGETS:-"fuzz_toml_hardware fuzz_toml_cluster fuzz_toml_fleet fuzz_toml_vm-sizes fuzz_toml_image
-  fuzz_toml_firmware fuzz_plan fuzz_journal fuzz_answer fuzz_escape fuzz_servicelist"}
+  fuzz_toml_firmware fuzz_toml_kubernetes-bundle fuzz_plan fuzz_journal fuzz_answer fuzz_escape fuzz_servicelist"}
 # Fuzz artifacts and logs stay in the build folder (the journal target
 # writes its journal under /tmp).
 failed=0

@@ -213,6 +213,35 @@ if [ -s /etc/systemd/system/slipway-etcd.service ] && have_systemd; then
     say "etcd $(systemctl is-active slipway-etcd.service 2>/dev/null) (waiting for a quorum of its peers)"
   fi
 fi
+# The Kubernetes bundle's container images: checked against the sums the
+# builder wrote, then imported into containerd's k8s.io namespace from the
+# local files. Nothing is pulled from a registry. Once per boot is enough:
+# an import of an image containerd holds is a no-op.
+k8s=/var/lib/slipway/kubernetes
+if [ -s "$k8s/images.sha256" ]; then
+  total=$(wc -l <"$k8s/images.sha256")
+  if ! (cd "$k8s/images" && sha256sum -c "$k8s/images.sha256" >/dev/null 2>&1); then
+    say "kubernetes images: checksum mismatch in $k8s/images; none imported"
+  elif ! command -v ctr >/dev/null; then
+    say "kubernetes images: ctr not found; none imported"
+  else
+    n=0
+    while read -r sum file; do
+      if ctr -n k8s.io images import "$k8s/images/$file" >/dev/null 2>&1; then
+        n=$((n + 1))
+      else
+        say "kubernetes images: cannot import $file"
+      fi
+    done <"$k8s/images.sha256"
+    say "kubernetes images: imported $n of $total from $k8s/images (offline, no registry)"
+  fi
+fi
+if [ -s "$k8s/version" ]; then
+  say "Kubernetes $(cat "$k8s/version") from the bundle"
+  have_systemd && say "kubelet.service $(systemctl is-enabled kubelet 2>&1)"
+else
+  say "no Kubernetes bundle: nodes run etcd and containerd only"
+fi
 if [ -s /etc/kubernetes/kubeadm.yaml ]; then
   if command -v kubeadm >/dev/null; then
     case "$role" in
@@ -220,7 +249,7 @@ if [ -s /etc/kubernetes/kubeadm.yaml ]; then
       *) kubeadm join --config /etc/kubernetes/kubeadm.yaml && say "kubeadm join done" ;;
     esac
   else
-    say "kubeadm is not installed (Debian 12 does not package it): $role join left to the artifact bundle"
+    say "kubeadm is not installed (Debian 12 does not package it; build the image with --kubernetes BUNDLE): $role not joined"
   fi
 fi
 echo "slipway-node-ready $name" >/dev/console 2>/dev/null || echo "slipway-node-ready $name"

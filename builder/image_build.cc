@@ -9,15 +9,18 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "builder/agent.h"
 #include "builder/disk.h"
 #include "builder/harden.h"
+#include "builder/kubernetes_bundle.h"
 #include "builder/rootfs.h"
 #include "common/atomic_file.h"
 #include "common/hash.h"
 #include "common/json_text.h"
+#include "common/kubernetes.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
 
@@ -61,6 +64,34 @@ nlohmann::json Packages(const std::string& tree) {
   return out;
 }
 
+// The bundle, verified and complete for a Linux node, staged in `work`.
+Result<std::optional<VerifiedBundle>> StageBundle(const std::string& bundle, const ImageDefinition& def,
+                                                  const std::string& work) {
+  if (bundle.empty()) return std::optional<VerifiedBundle>();
+  if (def.role != "linux-node") {
+    return Error::Input("--kubernetes applies to the linux-node image, not to role '" + def.role + "'");
+  }
+  auto v = VerifyBundle(bundle, work + "/bundle");
+  if (!v) return std::move(v).error().Context("verifying the Kubernetes bundle " + bundle);
+  Diagnostics diags;
+  CheckBundleComplete(v->manifest, BundleOs::kLinux, &diags);
+  if (diags.HasErrors()) return Error::Input(FormatDiagnostic(diags.items()[0]));
+  return std::optional<VerifiedBundle>(std::move(*v));
+}
+
+nlohmann::json KubernetesRecord(const std::optional<VerifiedBundle>& b) {
+  if (!b) return {{"bundle", false}, {"note", kNoKubernetesBundle}};
+  nlohmann::json files = nlohmann::json::array();
+  for (const BundleFile& f : b->manifest.files) {
+    if (f.os != BundleOs::kLinux || f.kind == BundleFileKind::kContainerd) continue;
+    nlohmann::json e = {
+        {"path", ImagePathOf(f)}, {"kind", BundleFileKindName(f.kind)}, {"version", f.version}, {"sha256", f.sha256}};
+    if (!f.image.empty()) e["image"] = f.image;
+    files.push_back(std::move(e));
+  }
+  return {{"bundle", true}, {"version", b->manifest.kubernetes_version}, {"cni", b->manifest.cni}, {"files", files}};
+}
+
 }  // namespace
 
 Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefinition& def, const BuildOptions& o) {
@@ -85,9 +116,14 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   };
   std::string tree = work + "/tree";
 
+  // 0. The Kubernetes bundle: every file verified before anything is built.
+  auto bundle = StageBundle(o.kubernetes_bundle, def, work);
+  if (!bundle) return fail(std::move(bundle).error());
+
   // 1. Rootfs.
   std::string source = o.rootfs;
   std::string base = fs::path(def_file).parent_path().string();
+  if (base.empty()) base = ".";  // a definition named without a folder: relative to here, not to /
   if (source.empty() && def.rootfs.source != "mmdebstrap") {
     source = def.rootfs.path.empty() || def.rootfs.path[0] == '/' ? def.rootfs.path : base + "/" + def.rootfs.path;
   }
@@ -107,6 +143,9 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   auto records = Harden(tree, def);
   if (!records) return fail(std::move(records).error());
   if (auto s = InstallAgent(tree, def.role); !s) return fail(std::move(s).error());
+  if (*bundle) {
+    if (auto placed = InstallBundle(tree, **bundle); !placed) return fail(std::move(placed).error());
+  }
 
   // 4. Disk.
   std::string kernel = Newest(tree, "vmlinuz"), initrd = Newest(tree, "initrd.img");
@@ -172,6 +211,7 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
                              {"hardening", steps},
                              {"packages", Packages(tree)},
                              {"outputs", outputs}};
+  if (def.role == "linux-node") manifest[kImageManifestKubernetes] = KubernetesRecord(*bundle);
   if (want_qcow2) fs::rename(work + "/disk.qcow2", o.out_dir + "/" + def.name + ".qcow2", ec);
   if (!ec && want_raw) fs::rename(work + "/disk.raw", raw, ec);
   if (ec) return fail(Error::Runtime("cannot move the image into " + o.out_dir + ": " + ec.message()));

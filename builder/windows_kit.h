@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "builder/image_definition.h"
+#include "builder/kubernetes_bundle.h"
 #include "common/error.h"
 
 namespace slipway::builder {
@@ -32,9 +33,25 @@ struct Artifact {
 /// containerd and kubelet, then joins with C:\slipway\kubeadm.yaml.
 std::string FirstBootScript(const std::vector<Artifact>& artifacts);
 
+/// The first-boot script of a kit built from a verified Kubernetes bundle:
+/// its Windows files sit in slipway\kubernetes on the answer ISO; each is
+/// checked against the manifest's sha256 again, containerd and kubelet are
+/// installed, the Windows image archives are imported with
+/// `ctr -n k8s.io images import` (nothing pulled), then kubeadm joins.
+std::string BundleFirstBootScript(const BundleManifest& m);
+
+struct WindowsKitOptions {
+  /// A folder of loose artifacts, hashed as found (not verified).
+  std::string artifacts_dir;
+  /// A Kubernetes bundle (folder or tarball): verified and complete for
+  /// Windows, its Windows files are packed into the answer ISO.
+  std::string kubernetes_bundle;
+};
+
 /// Builds DIR/windows-node-answer.iso (+ the loose files) from `def`, the
-/// media and the artifact bundle folder (its files are hashed, not copied).
-Status BuildWindowsKit(const ImageDefinition& def, const std::string& media, const std::string& artifacts_dir,
+/// media and the options. A bundle is verified before anything is written:
+/// a mismatch names the file and both hashes, and `out_dir` gets nothing.
+Status BuildWindowsKit(const ImageDefinition& def, const std::string& media, const WindowsKitOptions& options,
                        const std::string& out_dir);
 
 }  // namespace slipway::builder

@@ -10,6 +10,7 @@
 #include "builder/windows_kit.h"
 #include "cli/commands.h"
 #include "cli/host_context.h"
+#include "common/kubernetes.h"
 
 namespace slipway::cli {
 
@@ -17,6 +18,7 @@ namespace {
 
 constexpr const char* kBuildHelp =
     "usage: slipway build image images/NAME.toml --out DIR [--rootfs DIR|TARBALL] [--cache DIR]\n"
+    "                                              [--kubernetes BUNDLE]\n"
     "       slipway build harden images/NAME.toml --tree DIR\n\n"
     "Builds a Linux node or load-balancer image: rootfs (the definition's mmdebstrap\n"
     "package list, or --rootfs: a directory, or a tarball extracted securely), the\n"
@@ -24,9 +26,19 @@ constexpr const char* kBuildHelp =
     "an ESP that boots under UEFI (systemd-boot) and BIOS (SYSLINUX) and an ext4 root,\n"
     "as DIR/NAME.raw and DIR/NAME.qcow2, plus DIR/NAME.manifest.json. With\n"
     "SOURCE_DATE_EPOCH set (default 0) two builds of the same inputs are byte-identical.\n\n"
+    "--kubernetes BUNDLE  a folder or tarball with kubernetes-bundle.toml listing every\n"
+    "    file with its kind, version and sha256 (docs/kubernetes-bundle.md). Each file\n"
+    "    is checked first; a mismatch names the file and both hashes, and nothing is\n"
+    "    written. The linux-node image then carries kubeadm, kubelet (enabled),\n"
+    "    kubectl, crictl, the CNI plugins and the image archives, which node-setup\n"
+    "    imports into containerd at first boot (no registry). Without it the image\n"
+    "    says: no Kubernetes bundle: nodes run etcd and containerd only.\n\n"
     "For role windows-node: --windows-media PATH (a Windows Server ISO, checked for UDF,\n"
-    "or an install.wim) [--artifacts DIR] writes a hardened autounattend.xml, a first-boot\n"
-    "script (artifact sha256s from DIR) and an answer ISO; no Windows image is built.\n\n"
+    "or an install.wim) [--kubernetes BUNDLE] [--artifacts DIR] writes a hardened\n"
+    "autounattend.xml, a first-boot script (the bundle's Windows files, verified, with\n"
+    "their sha256s; or, unverified, the files of DIR) and an answer ISO; no Windows\n"
+    "image is built.\n\n"
+    "Exit codes: 0 built, 1 a tool or write failed, 2 bad definition, input or bundle.\n\n"
     "       slipway build iso images/installer.toml --out FILE.iso [--kernel DIR] [--answer F] [--images DIR]\n"
     "The bootable installer ISO (BIOS, UEFI, USB); see 'slipway build iso --help'.\n";
 
@@ -151,9 +163,13 @@ int RunBuild(std::span<char* const> argv, Io io) {
                       Error::Input("unknown 'build " + what + "'; use 'build image', 'build harden' or 'build iso'"),
                       kBuildHelp, io);
   }
-  auto args = Args::Parse(
-      argv.subspan(1),
-      {{"help"}, {"out", true}, {"rootfs", true}, {"cache", true}, {"windows-media", true}, {"artifacts", true}});
+  auto args = Args::Parse(argv.subspan(1), {{"help"},
+                                            {"out", true},
+                                            {"rootfs", true},
+                                            {"cache", true},
+                                            {"windows-media", true},
+                                            {"artifacts", true},
+                                            {"kubernetes", true}});
   if (!args) return UsageError("build image", args.error(), kBuildHelp, io);
   if (args->Has("help")) {
     io.out << kBuildHelp;
@@ -172,8 +188,14 @@ int RunBuild(std::span<char* const> argv, Io io) {
                                      "ISO or install.wim you supply)"),
                         kBuildHelp, io);
     }
-    auto st = builder::BuildWindowsKit(*def, args->Get("windows-media"), args->Get("artifacts"), args->Get("out"));
+    builder::WindowsKitOptions ko;
+    ko.artifacts_dir = args->Get("artifacts");
+    ko.kubernetes_bundle = args->Get("kubernetes");
+    auto st = builder::BuildWindowsKit(*def, args->Get("windows-media"), ko, args->Get("out"));
     if (!st) return ReportError("build image", st.error(), io);
+    io.out << (ko.kubernetes_bundle.empty() ? std::string(kNoKubernetesBundle)
+                                            : "Kubernetes bundle " + ko.kubernetes_bundle + ": Windows files verified")
+           << "\n";
     io.out << "  " << args->Get("out") << "/autounattend.xml\n  " << args->Get("out") << "/firstboot.ps1\n  "
            << args->Get("out") << "/" << def->name << "-answer.iso\n";
     return 0;
@@ -182,12 +204,19 @@ int RunBuild(std::span<char* const> argv, Io io) {
   o.out_dir = args->Get("out");
   o.rootfs = args->Get("rootfs");
   o.cache_dir = args->Get("cache");
+  o.kubernetes_bundle = args->Get("kubernetes");
   if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) o.source_date_epoch = std::atol(e);
   io.out << "building " << def->name << " (" << def->role << ") into " << o.out_dir << "\n" << std::flush;
   auto manifest = builder::BuildImage(file, *def, o);
   if (!manifest) return ReportError("build image", manifest.error(), io);
   for (const auto& [name, info] : (*manifest)["outputs"].items()) {
     io.out << "  " << o.out_dir << "/" << name << "  sha256 " << info["sha256"].get<std::string>() << "\n";
+  }
+  if (const auto& k = (*manifest)[kImageManifestKubernetes]; k.is_object()) {
+    io.out << (k.value("bundle", false) ? "  Kubernetes " + k["version"].get<std::string>() + " from the bundle: " +
+                                              std::to_string(k["files"].size()) + " file(s) verified and placed"
+                                        : std::string(kNoKubernetesBundle))
+           << "\n";
   }
   io.out << "  " << o.out_dir << "/" << def->name << ".manifest.json\n"
          << "built in " << (*manifest)["build_seconds"].get<double>() << " s\n";

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "builder/image_definition.h"
+#include "builder/kubernetes_bundle.h"
 #include "cli/commands.h"
 #include "common/args.h"
 #include "common/json_text.h"
@@ -21,7 +22,8 @@ using installer::Catalog;
 
 namespace {
 
-const std::vector<std::string> kKinds = {"vm-sizes", "hardware-profile", "cluster", "fleet", "firmware", "image"};
+const std::vector<std::string> kKinds = {"vm-sizes", "hardware-profile", "cluster", "fleet", "firmware",
+                                         "image",    "kubernetes-bundle"};
 
 std::string Plural(size_t n, const std::string& word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
 
@@ -165,6 +167,12 @@ class Checker {
       catalog_.fleets.push_back(std::move(*v));
       return s;
     }
+    if (kind == "kubernetes-bundle") {
+      auto v = builder::ReadBundleManifest(t, file, d);
+      return v ? "Kubernetes " + v->kubernetes_version + ", " + Plural(v->files.size(), "file") +
+                     " (sha256 not checked)"
+               : "";
+    }
     auto v = builder::ReadImageDefinition(t, file, d);
     return v ? v->name + " (" + v->role + ")" : "";
   }
@@ -200,8 +208,9 @@ void PrintText(const CheckReport& r, std::ostream& out, std::ostream& err) {
 
 constexpr const char* kHelp =
     "usage: slipway check [--json] PATH...\n\n"
-    "Validates profile files, fleet answer files, the firmware catalogue and image\n"
-    "definitions. PATH may be a file or a folder (searched for *.toml). A file's kind\n"
+    "Validates profile files, fleet answer files, the firmware catalogue, image\n"
+    "definitions and Kubernetes bundle manifests (kubernetes-bundle.toml). PATH may be a file or a folder (searched "
+    "for *.toml). A file's kind\n"
     "comes from a top-level 'kind' key or its folder (profiles/hardware, profiles/clusters,\n"
     "profiles/fleet, images, firmware) or name (vm-sizes.toml). References (VM sizes,\n"
     "firmware, hardware profiles, clusters) are resolved across files.\n\n"
@@ -214,6 +223,7 @@ constexpr const char* kHelp =
 std::string KindFromPath(const std::string& path) {
   fs::path p(path);
   if (p.filename() == "vm-sizes.toml") return "vm-sizes";
+  if (p.filename() == builder::kBundleManifestName) return "kubernetes-bundle";
   std::string dir = p.parent_path().filename().string();
   if (dir == "hardware") return "hardware-profile";
   if (dir == "clusters") return "cluster";

@@ -1,6 +1,7 @@
 // slipway plan / plan diff / lb render.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
@@ -8,12 +9,14 @@
 #include <ostream>
 #include <set>
 
+#include "builder/kubernetes_bundle.h"
 #include "cli/commands.h"
 #include "cli/host_context.h"
 #include "cli/install_disk_view.h"
 #include "common/atomic_file.h"
 #include "common/input_file.h"
 #include "common/json_text.h"
+#include "common/kubernetes.h"
 #include "common/state_lock.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
@@ -33,7 +36,8 @@ using installer::Plan;
 constexpr const char* kPlanHelp =
     "usage: slipway plan [--sysroot DIR | --hardware REPORT.json]... [--profile NAME|auto]\n"
     "                    [--cluster FILE]... [--profiles DIR] [--fs-usage FILE]... [--csv PATH]...\n"
-    "                    [--answer FLEET.toml] [--json] [--explain] [--out PLAN.json]\n"
+    "                    [--answer FLEET.toml] [--kubernetes BUNDLE] [--json] [--explain]\n"
+    "                    [--out PLAN.json]\n"
     "       slipway plan diff OLD.json NEW.json [--json]\n\n"
     "Computes the whole deployment as data: the management cluster (API-server VM +\n"
     "load-balancer VM), one workload cluster per --cluster profile, VM sizes, MACs and\n"
@@ -51,7 +55,12 @@ constexpr const char* kPlanHelp =
     "  --answer FILE         take the host's entry in this fleet answer file, as the\n"
     "                        installer does: its install-disk rule (else the hardware\n"
     "                        profile's [install_disk]) and, from [host.network], the\n"
-    "                        management cluster's network (NAT, or the host bridge)\n\n"
+    "                        management cluster's network (NAT, or the host bridge)\n"
+    "  --kubernetes BUNDLE   the Kubernetes bundle the node images are built with (its\n"
+    "                        manifest is read): a cluster without kubernetes_version runs\n"
+    "                        the bundle's version, one with another version is refused.\n"
+    "                        Without it the plan says: no Kubernetes bundle: nodes run\n"
+    "                        etcd and containerd only\n\n"
     "Each host's install disk is shown: the disk the rule chooses and why, or no\n"
     "disk for a live install. A rule that matches no single writable disk stops the\n"
     "plan (exit 3) with every disk listed. Writing the host system to that disk is\n"
@@ -85,7 +94,11 @@ std::string Gib(uint64_t b) { return FormatBytes(b); }
 
 void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
   out << "Plan: " << p.hosts.size() << " host(s), hardware profile '" << p.hardware_profile << "', "
-      << p.clusters.size() << " cluster(s), " << p.vms.size() << " VMs, " << p.csvs.size() << " CSV(s)\n\n";
+      << p.clusters.size() << " cluster(s), " << p.vms.size() << " VMs, " << p.csvs.size() << " CSV(s)\n";
+  // Said before anything that could read as a finished cluster.
+  bool no_bundle = std::find(p.warnings.begin(), p.warnings.end(), kNoKubernetesBundle) != p.warnings.end();
+  if (no_bundle) out << kNoKubernetesBundle << "\n";
+  out << "\n";
   out << "Hosts\n";
   for (const auto& h : p.hosts) {
     out << "  " << h.id << "  vCPU " << h.vcpus_used << "/" << h.vcpu_capacity << "  memory " << Gib(h.memory_used)
@@ -130,7 +143,9 @@ void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
     }
   }
   out << "\nSecrets referenced (generated at apply time, never stored in the plan): " << p.secrets.size() << "\n";
-  for (const std::string& w : p.warnings) out << "warning: " << w << "\n";
+  for (const std::string& w : p.warnings) {
+    if (w != kNoKubernetesBundle) out << "warning: " << w << "\n";
+  }
 }
 
 int RunPlanDiff(std::span<char* const> argv, Io io) {
@@ -167,7 +182,8 @@ int RunPlan(std::span<char* const> argv, Io io) {
                                            {"profiles", true},
                                            {"profile", true},
                                            {"cluster", true, true},
-                                           {"answer", true}}));
+                                           {"answer", true},
+                                           {"kubernetes", true}}));
   if (!args) return UsageError("plan", args.error(), kPlanHelp, io);
   if (args->Has("help")) {
     io.out << kPlanHelp;
@@ -228,6 +244,11 @@ int RunPlan(std::span<char* const> argv, Io io) {
       if (!mgmt) return ReportError("plan", mgmt.error(), io);
       in.management = *mgmt;
     }
+  }
+  if (args->Has("kubernetes")) {
+    auto bundle = builder::ReadBundleManifestOf(args->Get("kubernetes"));
+    if (!bundle) return ReportError("plan", bundle.error(), io);
+    in.kubernetes_bundle_version = bundle->kubernetes_version;
   }
   auto plan = installer::MakePlan(in);
   if (!plan) return ReportError("plan", plan.error(), io);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "builder/image_definition.h"
+#include "builder/kubernetes_bundle.h"
 #include "common/diagnostics.h"
 #include "common/json_text.h"
 #include "common/strings.h"
@@ -35,6 +36,11 @@ void Read(std::string_view kind, const toml::table& t, Diagnostics* d) {
     (void)installer::ReadVmSizes(t, file, d);
   } else if (kind == "image") {
     (void)builder::ReadImageDefinition(t, file, d);
+  } else if (kind == "kubernetes-bundle") {
+    if (auto m = builder::ReadBundleManifest(t, file, d)) {
+      builder::CheckBundleComplete(*m, builder::BundleOs::kLinux, d);
+      builder::CheckBundleComplete(*m, builder::BundleOs::kWindows, d);
+    }
   } else {
     (void)firmware::ReadFirmwareCatalog(t, file, d);
   }

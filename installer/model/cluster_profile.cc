@@ -275,7 +275,10 @@ std::optional<ClusterProfile> ReadClusterProfile(const toml::table& root, const 
   TableReader top(root, file, "", diags);
   top.Allow("kind");
   c.name = ReadDnsName(top, "name", Need::kRequired).value_or("");
-  if (auto v = top.String("kubernetes_version", Need::kRequired)) {
+  // Optional: without it the cluster runs the Kubernetes bundle's version
+  // (planner.h); with it, the bundle must be that version.
+  if (top.Has("kubernetes_version")) c.positions["kubernetes_version"] = top.ValuePos("kubernetes_version");
+  if (auto v = top.String("kubernetes_version", Need::kOptional)) {
     if (std::string problem = SemverProblem(*v); !problem.empty()) {
       std::string hint = (!v->empty() && (*v)[0] == 'v' && SemverProblem(v->substr(1)).empty())
                              ? " (write '" + v->substr(1) + "')"

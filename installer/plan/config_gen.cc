@@ -388,13 +388,10 @@ std::string KubeadmConfig(const PlanCluster& c, const PlanVm& vm, const std::vec
         "apiVersion: kubeadm.k8s.io/v1beta3\n"
         "kind: ClusterConfiguration\n"
         "clusterName: " +
-        c.name +
-        "\n"
-        "kubernetesVersion: v" +
-        c.kubernetes_version +
-        "\n"
-        "controlPlaneEndpoint: " +
-        endpoint +
+        c.name + "\n" +
+        // No version without a bundle: kubeadm (when one is added) takes its own.
+        (c.kubernetes_version.empty() ? std::string() : "kubernetesVersion: v" + c.kubernetes_version + "\n") +
+        "controlPlaneEndpoint: " + endpoint +
         "\n"
         "networking:\n"
         "  podSubnet: " +

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/hash.h"
+#include "common/kubernetes.h"
 #include "common/strings.h"
 #include "installer/detect/match.h"
 #include "installer/plan/config_gen.h"
@@ -69,6 +70,8 @@ class Planner {
     if (auto st = Hosts(); !st) return std::move(st).error();
     if (auto st = Csvs(); !st) return std::move(st).error();
     if (auto st = Clusters(); !st) return std::move(st).error();
+    // First, so that no one reads the plan as a finished Kubernetes cluster.
+    if (in_.kubernetes_bundle_version.empty()) plan_.warnings.push_back(kNoKubernetesBundle);
     if (auto st = PlaceOnHosts(plan_.hosts, &plan_.vms, VmGroups(), &plan_.warnings); !st) {
       return std::move(st).error();
     }
@@ -246,7 +249,7 @@ class Planner {
                      At(p.positions, "management.loadbalancer_size", p.file), p.management_firmware,
                      At(p.positions, "management.firmware", p.file), &ips);
     if (!lb) return std::move(lb).error();
-    spec.cluster.kubernetes_version = "1.28.5";
+    spec.cluster.kubernetes_version = in_.kubernetes_bundle_version;
     for (PlanVm* vm : {&*api, &*lb}) {
       spec.cluster.vms.push_back(vm->id);
       plan_.vms.push_back(std::move(*vm));
@@ -255,20 +258,33 @@ class Planner {
     return Ok();
   }
 
+  // The cluster's Kubernetes version: the profile's, which must be the
+  // bundle's when there is one, else the bundle's.
+  Result<std::string> KubernetesVersion(const ClusterProfile& c) const {
+    const std::string& bundle = in_.kubernetes_bundle_version;
+    if (c.kubernetes_version.empty() || bundle.empty()) {
+      return c.kubernetes_version.empty() ? bundle : c.kubernetes_version;
+    }
+    if (c.kubernetes_version == bundle) return bundle;
+    auto at = c.positions.find("kubernetes_version");
+    SourcePos pos = at != c.positions.end() ? at->second : SourcePos{c.file, 0, 0};
+    return Error::Input(FormatDiagnostic({pos, Severity::kError,
+                                          "cluster '" + c.name + "' asks for Kubernetes " + c.kubernetes_version +
+                                              ", but the bundle in the node images is " + bundle +
+                                              "; set kubernetes_version = \"" + bundle +
+                                              "\" (or remove it to take the bundle's), or build the images "
+                                              "with a " +
+                                              c.kubernetes_version + " bundle"}));
+  }
+
   Status Workload(const ClusterProfile& c) {
+    auto version = KubernetesVersion(c);
+    if (!version) return std::move(version).error();
     ClusterSpec spec;
     spec.profile = &c;
-    spec.cluster = {"cluster/" + c.name,
-                    c.name,
-                    "workload",
-                    c.kubernetes_version,
-                    "",
-                    "",
-                    c.vip_pool.ToString(),
-                    c.load_balancer_ha,
-                    c.encrypt_secrets,
-                    {},
-                    c.file};
+    spec.cluster = {
+        "cluster/" + c.name, c.name, "workload", *version, "", "", c.vip_pool.ToString(), c.load_balancer_ha,
+        c.encrypt_secrets,   {},     c.file};
     spec.cluster.api_vip = c.vip_pool.first.ToString();
     spec.gateway = c.network.gateway.ToString();
     for (const Ipv4& d : c.network.dns) spec.dns.push_back(d.ToString());

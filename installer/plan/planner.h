@@ -41,6 +41,11 @@ struct PlanInputs {
   const VmSizeCatalog* sizes = nullptr;
   const firmware::FirmwareCatalog* firmware = nullptr;
   ManagementNetwork management;
+  /// The Kubernetes version of the bundle in the node images ("" when the
+  /// images carry none). A cluster without kubernetes_version gets it; one
+  /// with a different version is refused. Without a bundle the plan warns
+  /// kNoKubernetesBundle (common/kubernetes.h).
+  std::string kubernetes_bundle_version;
   /// Size of each node image's base volume, per CSV (GiB).
   std::map<std::string, int64_t> image_gib = {{"linux-node", 4}, {"loadbalancer", 2}, {"windows-node", 40}};
 };

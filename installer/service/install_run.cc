@@ -11,6 +11,7 @@
 #include "common/atomic_file.h"
 #include "common/input_file.h"
 #include "common/json_text.h"
+#include "common/kubernetes.h"
 #include "common/strings.h"
 #include "installer/apply/executor.h"
 #include "installer/apply/host_bridge.h"
@@ -574,6 +575,15 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   in.sizes = &*catalog.sizes;
   in.firmware = &*catalog.firmware;
   in.management = *mgmt;
+  // The node images' Kubernetes bundle decides the clusters' version; the
+  // report says in one line when there is none.
+  ImagesDir images = FindImagesDir(sysroot, *hw, o.images_dir, o.storage_root);
+  auto k8s = ImageKubernetesVersion(images.path.empty() ? "" : images.path + "/linux-node.manifest.json");
+  if (!k8s) return run.Fail(k8s.error());
+  in.kubernetes_bundle_version = *k8s;
+  run.report["kubernetes"] = k8s->empty() ? nlohmann::json{{"bundle", false}, {"note", kNoKubernetesBundle}}
+                                          : nlohmann::json{{"bundle", true}, {"version", *k8s}};
+  run.Status(k8s->empty() ? std::string(kNoKubernetesBundle) : "Kubernetes " + *k8s + " from the node images' bundle");
   auto plan = MakePlan(in);
   if (!plan) return run.Fail(plan.error());
   std::error_code ec;
@@ -618,7 +628,6 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   ApplyOptions ao;
   ao.state_dir = o.state_dir;
   ao.storage_root = o.storage_root;
-  ImagesDir images = FindImagesDir(sysroot, *hw, o.images_dir, o.storage_root);
   run.report["images"] = images.origin;
   run.Status("Node images: " + images.origin);
   ao.images_dir = images.path;

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "common/hash.h"
+#include "test_bundle.h"
 #include "test_util.h"
 
 using namespace slipway;
@@ -123,7 +124,9 @@ TEST_CASE("the kit's answer ISO reads back with libarchive and holds no secret")
   FakeUdf(t / "server.iso", 2);
   testing::WriteText(t / "bundle/containerd.zip", "zip");
   testing::WriteText(t / "bundle/kubelet.exe", "exe");
-  REQUIRE(BuildWindowsKit(WinDef(), t / "server.iso", t / "bundle", t / "out").ok());
+  REQUIRE(
+      BuildWindowsKit(WinDef(), t / "server.iso", {.artifacts_dir = t / "bundle", .kubernetes_bundle = ""}, t / "out")
+          .ok());
   auto files = testing::ReadIsoFiles(t / "out/windows-node-answer.iso");
   REQUIRE(files.count("autounattend.xml"));
   REQUIRE(files.count("slipway/firstboot.ps1"));
@@ -136,4 +139,30 @@ TEST_CASE("the kit's answer ISO reads back with libarchive and holds no secret")
     CHECK((holds_reference || name != "autounattend.xml"));
     CHECK(body.find("PRIVATE KEY") == std::string::npos);
   }
+}
+
+TEST_CASE("the kit built from a Kubernetes bundle packs its verified Windows files and pins their sha256") {
+  testing::TempDir t;
+  FakeUdf(t / "server.iso", 2);
+  testing::WriteTestBundle(t / "bundle");
+  REQUIRE(
+      BuildWindowsKit(WinDef(), t / "server.iso", {.artifacts_dir = "", .kubernetes_bundle = t / "bundle"}, t / "out")
+          .ok());
+  auto files = testing::ReadIsoFiles(t / "out/windows-node-answer.iso");
+  CHECK(files["slipway/kubernetes/kubelet.exe"] == "MZ kubelet.exe stand-in");
+  CHECK(files.count("slipway/kubernetes/containerd-1.7.11-windows-amd64.tar.gz"));
+  CHECK_FALSE(files.count("slipway/kubernetes/kubectl"));  // Linux files stay out
+  const std::string& ps1 = files["slipway/firstboot.ps1"];
+  CHECK(ps1.find("'kubeadm.exe' = '" + Sha256Hex("MZ kubeadm.exe stand-in") + "'") != std::string::npos);
+  CHECK(ps1.find("join --config C:\\slipway\\kubeadm.yaml") != std::string::npos);
+  CHECK(testing::ReadText(t / "out/windows-node.kit.json").find("\"version\": \"1.28.5\"") != std::string::npos);
+
+  // A tampered Windows file: refused with both hashes, and no kit is written.
+  testing::WriteText(t / "bundle/windows/kubelet.exe", "MZ something else");
+  auto bad =
+      BuildWindowsKit(WinDef(), t / "server.iso", {.artifacts_dir = "", .kubernetes_bundle = t / "bundle"}, t / "out2");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message().find("windows/kubelet.exe: expected sha256 " + Sha256Hex("MZ kubelet.exe stand-in") +
+                                   ", actual " + Sha256Hex("MZ something else")) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t / "out2"));
 }

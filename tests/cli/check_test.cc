@@ -133,8 +133,8 @@ TEST_CASE("a TOML syntax error is located") {
 
 TEST_CASE("an unknown kind lists the kinds") {
   CHECK(CheckBad("unknown-kind.toml") ==
-        Lines{"F:1:8: error: 'kind' must be one of 'vm-sizes', 'hardware-profile', 'cluster', 'fleet', 'firmware' "
-              "or 'image' (did you mean 'cluster'?)"});
+        Lines{"F:1:8: error: 'kind' must be one of 'vm-sizes', 'hardware-profile', 'cluster', 'fleet', 'firmware', "
+              "'image' or 'kubernetes-bundle' (did you mean 'cluster'?)"});
 }
 
 TEST_CASE("three distinct mistakes give exactly three located errors") {

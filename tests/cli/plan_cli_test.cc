@@ -149,3 +149,36 @@ TEST_CASE("slipway apply exits 2 on a missing plan or a plan that breaks a rule,
   CHECK(r.err.find("has 100000 vCPUs") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "state"));
 }
+
+TEST_CASE("slipway plan says when there is no Kubernetes bundle and takes the version from one") {
+  TempDir dir;
+  std::string lab = Fixtures() + "/hosts/lab-csv";
+  std::string base = Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab + "/statvfs.json --cluster ";
+  auto none = Run(base + SourceDir() + "/profiles/clusters/lab.toml");
+  INFO(none.err);
+  REQUIRE(none.exit_code == 0);
+  CHECK(none.out.find("CSV(s)\nno Kubernetes bundle: nodes run etcd and containerd only\n\n") != std::string::npos);
+  // A bundle of another version than the profile's: refused at the profile's line.
+  auto write_bundle = [&](const std::string& version) {
+    WriteText(dir / "bundle/kubernetes-bundle.toml", "kind = \"kubernetes-bundle\"\nkubernetes_version = \"" + version +
+                                                         "\"\ncni = \"flannel\"\n[[file]]\npath = \"bin/kubectl\"\n"
+                                                         "kind = \"kubectl\"\nversion = \"" +
+                                                         version + "\"\nsha256 = \"" + std::string(64, '0') + "\"\n");
+  };
+  write_bundle("1.29.3");
+  auto other = Run(base + SourceDir() + "/profiles/clusters/lab.toml --kubernetes " + dir / "bundle");
+  CHECK(other.exit_code == 2);
+  CHECK(other.err.find("profiles/clusters/lab.toml:4:22: error: cluster 'lab' asks for Kubernetes 1.28.5, but the "
+                       "bundle in the node images is 1.29.3") != std::string::npos);
+  // The profile without a version runs the bundle's.
+  std::string profile = ReadText(SourceDir() + "/profiles/clusters/lab.toml");
+  const std::string line = "kubernetes_version = \"1.28.5\"\n";
+  profile.replace(profile.find(line), line.size(), "");
+  WriteText(dir / "clusters/lab.toml", profile);
+  auto taken = Run(base + dir / "clusters/lab.toml --kubernetes " + dir / "bundle");
+  INFO(taken.err);
+  REQUIRE(taken.exit_code == 0);
+  CHECK(taken.out.find("Cluster lab (workload, Kubernetes 1.29.3)") != std::string::npos);
+  CHECK(taken.out.find("Cluster mgmt (management, Kubernetes 1.29.3)") != std::string::npos);
+  CHECK(taken.out.find("no Kubernetes bundle") == std::string::npos);
+}

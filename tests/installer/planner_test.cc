@@ -23,9 +23,11 @@ struct Inputs {
   std::vector<PlanHostInput> hosts;
   std::vector<ClusterProfile> clusters;
   std::string profile = "standard";
+  std::string bundle = "1.28.5";  ///< the Kubernetes bundle's version ("" for none)
 
   Result<Plan> Make() const {
     PlanInputs in;
+    in.kubernetes_bundle_version = bundle;
     in.hosts = hosts;
     in.profile = BundledCatalog().FindHardware(profile);
     for (const auto& c : clusters) in.clusters.push_back(&c);
@@ -334,4 +336,39 @@ TEST_CASE("a bridge-mode cluster's network is the host bridge, and the managemen
   j["networks"][1].erase("mode");
   j["networks"][1].erase("bridge");
   CHECK(j.get<Plan>().networks[1].mode == NetworkMode::kNat);
+}
+
+TEST_CASE("a cluster without kubernetes_version runs the bundle's version") {
+  Inputs in{{MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})}, {MakeCluster("k", 1, 1, 1, 0, 0)}};
+  in.clusters[0].kubernetes_version = "";
+  in.bundle = "1.29.3";
+  auto p = in.Make();
+  REQUIRE(p.ok());
+  for (const auto& c : p->clusters) CHECK(c.kubernetes_version == "1.29.3");  // the management cluster's too
+  CHECK(p->warnings.empty());
+}
+
+TEST_CASE("a cluster whose kubernetes_version is not the bundle's is refused at its line") {
+  Inputs in{{MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})}, {MakeCluster("k", 1, 1, 1, 0, 0)}};
+  in.clusters[0].kubernetes_version = "1.28.5";
+  in.clusters[0].positions["kubernetes_version"] = {"synthetic/k.toml", 3, 22};
+  in.bundle = "1.29.3";
+  auto p = in.Make();
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.error().code() == ExitCode::kInput);
+  CHECK(p.error().message() ==
+        "synthetic/k.toml:3:22: error: cluster 'k' asks for Kubernetes 1.28.5, but the bundle in the node images is "
+        "1.29.3; set kubernetes_version = \"1.29.3\" (or remove it to take the bundle's), or build the images with a "
+        "1.28.5 bundle");
+}
+
+TEST_CASE("without a bundle the plan says so in one line, first, and keeps the profile's version") {
+  Inputs in{{MakeHost("h1", 64, 512, {{"/ClusterStorage/Volume1", 4000}})}, {MakeCluster("k", 1, 1, 1, 0, 0)}};
+  in.bundle = "";
+  auto p = in.Make();
+  REQUIRE(p.ok());
+  REQUIRE_FALSE(p->warnings.empty());
+  CHECK(p->warnings[0] == "no Kubernetes bundle: nodes run etcd and containerd only");
+  CHECK(p->FindCluster("k")->kubernetes_version == in.clusters[0].kubernetes_version);
+  CHECK(p->FindCluster("mgmt")->kubernetes_version.empty());
 }

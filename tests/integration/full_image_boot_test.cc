@@ -113,7 +113,7 @@ TEST_CASE("the full Debian node image boots under UEFI as a planned control plan
   auto run = BootAs("linux-node", "labha-cp-1", true);
   CheckCommon(run, "labha-cp-1");
   CHECK(run.console.find("slipway-role-setup: containerd active") != std::string::npos);
-  CHECK(run.console.find("control-plane join left to the artifact bundle") != std::string::npos);
+  CHECK(run.console.find("control-plane not joined") != std::string::npos);
 }
 
 TEST_CASE("the full load-balancer image boots under BIOS and runs the planned HAProxy and keepalived") {

@@ -98,6 +98,9 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
   CHECK(report["plan"]["vms"] == plan["vms"].size());
   CHECK(report["plan"]["clusters"]["lab"] == 3);
   CHECK(report["plan"]["clusters"]["mgmt"] == 2);
+  // The CSV's images carry no Kubernetes bundle (no manifest): said in one line.
+  CHECK(report["kubernetes"]["note"] == "no Kubernetes bundle: nodes run etcd and containerd only");
+  CHECK(plan["warnings"][0] == "no Kubernetes bundle: nodes run etcd and containerd only");
   // The management VMs sit on the host's network, after its VIP.
   CHECK(plan["clusters"][0]["api_vip"] == "10.50.0.50");
   for (const char* d : {"mgmt-apiserver", "mgmt-lb", "lab-cp-1", "lab-lb-1", "lab-linux-1"}) {
@@ -115,6 +118,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=ChooseProfile",
                                    "STATUS=Hardware profile lab (from the answer file)",
                                    "STATUS=Plan",
+                                   "STATUS=no Kubernetes bundle: nodes run etcd and containerd only",
                                    "STATUS=Planned 5 VMs in 2 clusters",
                                    "STATUS=Node images: CSV /ClusterStorage/Volume1/slipway-images",
                                    "STATUS=ManagementCluster",
