@@ -129,6 +129,9 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=Domain lab-cp-1: running",
                                    "STATUS=Domain lab-lb-1: running",
                                    "STATUS=Domain lab-linux-1: running",
+                                   "STATUS=HostDisk",
+                                   "STATUS=Host disk: none (live install): the host boots the ISO, with its state "
+                                   "on the first CSV",
                                    "STATUS=Report",
                                    "STATUS=Finished: ok",
                                    "STOPPING=1"};
