@@ -594,6 +594,11 @@ void BootFromDisk(const DiskHost& h, testing::QemuMachine m) {
     if (p.name == "data") data_offset = std::to_string(p.start * 512);
   }
   REQUIRE(!data_offset.empty());
+  // QEMU was stopped, not shut down: replay the data file system's journal
+  // first (debugfs reads only what is in place).
+  auto fsck = testing::Run("e2fsck -fy '" + raw + "?offset=" + data_offset + "' 2>&1");
+  INFO(fsck.out);
+  CHECK(fsck.exit_code <= 1);
   auto ls =
       testing::Run("debugfs -R 'ls -p /var/log' '" + raw + "?offset=" + data_offset + "' 2>/dev/null; debugfs -R " +
                    "'ls -p /etc/libvirt' '" + raw + "?offset=" + data_offset + "' 2>/dev/null");
