@@ -39,7 +39,36 @@ Result<DiskResult> BuildDisk(const std::string& rootfs, const DiskBuild& spec, c
 /// A GUID/UUID string derived from seed and purpose.
 std::string DerivedUuid(const std::string& seed, const std::string& purpose);
 
-/// CRC-32 (IEEE), as GPT uses it.
-uint32_t Crc32(const uint8_t* data, size_t n);
+/// A boot ESP image: FAT32, shim and Debian's signed GRUB (UEFI, grub.cfg in
+/// \EFI\debian) and SYSLINUX (BIOS, syslinux.cfg), the kernel as /vmlinuz
+/// and the initramfs as /initrd.img, booting `cmdline`. Every time is
+/// `source_date_epoch` and the volume id derives from `seed`.
+struct EspSpec {
+  uint64_t bytes = 128ull << 20;
+  std::string seed;
+  long source_date_epoch = 0;
+  std::string kernel, initrd, cmdline;
+  std::string title = "Slipway";
+  bool uefi = true;
+  bool bios = true;
+};
+
+/// Writes the ESP image `out` (a sparse file), staging in `work_dir`.
+Status MakeEsp(const EspSpec& spec, const std::string& work_dir, const std::string& out);
+
+/// An ext4 file system made by mkfs.ext4 -d from the tree `rootfs`, with
+/// every identifier derived from `seed` and every time pinned to
+/// `source_date_epoch` (the same tree gives the same bytes).
+struct Ext4Spec {
+  std::string label;
+  std::string uuid;
+  std::string seed;
+  long source_date_epoch = 0;
+  uint64_t offset = 0;  ///< where in `image` the file system starts
+  uint64_t bytes = 0;   ///< its size
+};
+
+/// Writes the file system into `image` (which must exist, large enough).
+Status MakeExt4(const std::string& rootfs, const Ext4Spec& spec, const std::string& work_dir, const std::string& image);
 
 }  // namespace slipway::builder

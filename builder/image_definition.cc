@@ -125,6 +125,7 @@ void ReadIso(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
   }
   s.kernel_cmdline = r.String("kernel_cmdline", Need::kOptional).value_or("");
   s.esp_max_mib = r.Int("esp_max_mib", Need::kOptional, 1, 32).value_or(32);
+  s.host_system = r.Bool("host_system", Need::kOptional).value_or(false);
   r.Finish();
   d->iso = std::move(s);
 }

@@ -51,6 +51,9 @@ struct IsoSpec {
   std::vector<std::string> boot{"bios", "uefi"};
   std::string kernel_cmdline;
   int64_t esp_max_mib = 32;
+  /// Ship the host system (common/host_system.h) for installs to a local
+  /// disk: the live root as an ext4 image and the host disk's ESP image.
+  bool host_system = false;
 };
 
 /// The installer ISO's live system (role installer): see builder/live_root.h.

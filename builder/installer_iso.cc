@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "builder/host_system.h"
 #include "builder/iso_writer.h"
 #include "builder/live_root.h"
 #include "builder/staging.h"
@@ -142,6 +143,15 @@ Result<IsoBuildSummary> BuildInstallerIso(const ImageDefinition& def, const IsoB
   }
   if (uefi) {
     if (auto st = StageUefiBoot(iso, cmdline, stage, o.source_date_epoch); !st) return fail(std::move(st).error());
+  }
+  if (iso.host_system && o.boot_dir.empty()) {
+    // The host system for installs to a local disk, from the staged live
+    // root, kernel and initramfs (the same ones the ISO boots). --boot
+    // (boot-path tests) has no live root, so no host system either.
+    auto host = StageHostSystem(stage, cmdline, iso.volume_id, o.source_date_epoch, uefi, bios);
+    if (!host) return fail(std::move(host).error());
+    summary.host_esp_bytes = host->esp_bytes;
+    summary.host_system_bytes = host->system_bytes;
   }
   for (auto [src, dst] : std::vector<std::pair<std::string, std::string>>{
            {o.data_dir + "/profiles", "/profiles"},

@@ -27,6 +27,8 @@ struct IsoBuildOptions {
 struct IsoBuildSummary {
   LiveSummary live;  ///< empty with boot_dir
   uint64_t iso_bytes = 0;
+  uint64_t host_esp_bytes = 0;     ///< 0 without [iso] host_system
+  uint64_t host_system_bytes = 0;  ///< the live root's ext4 image
 };
 
 /// Builds the ISO at options.out (temp name, then renamed). On failure no

@@ -163,6 +163,12 @@ Status StageLiveRoot(const LiveSpec& spec, const LiveInputs& in, const std::stri
            {"../dbus.socket", units + "/sockets.target.wants/dbus.socket"}}) {
     if (auto st = Symlink(target, link); !st) return st;
   }
+  // /bin/sh: Debian 12's libparted (the GPT writer's, in slipway and
+  // slipway-installer) runs popen("dmidecode ...") when it loads and
+  // crashes on a NULL when /bin/sh is missing; busybox is the shell.
+  if (fs::exists(live + "/usr/bin/busybox", ec) && !fs::exists(live + "/usr/bin/sh", ec)) {
+    if (auto st = Symlink("busybox", live + "/usr/bin/sh"); !st) return st;
+  }
   for (auto [path, text] : std::vector<std::pair<std::string, std::string>>{
            {"/etc/passwd", kPasswd},
            {"/etc/group", kGroup},

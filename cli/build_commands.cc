@@ -144,6 +144,10 @@ int RunIso(std::span<char* const> argv, Io io) {
            << "  live root: " << l.programs << " program(s), " << l.libraries << " librar"
            << (l.libraries == 1 ? "y" : "ies") << ", " << l.files << " files, " << (l.live_bytes >> 20) << " MiB\n";
   }
+  if (built->host_system_bytes > 0) {
+    io.out << "  host system for local-disk installs: system image " << (built->host_system_bytes >> 20) << " MiB, ESP "
+           << (built->host_esp_bytes >> 20) << " MiB\n";
+  }
   io.out << "  " << o.out << "  " << (built->iso_bytes >> 20) << " MiB\n";
   return 0;
 }

@@ -24,10 +24,11 @@ namespace {
 constexpr const char* kInstallerHelp =
     "usage: slipway-installer [--answer PATH] [--sysroot DIR] [--state DIR] [--connect URI]\n"
     "                         [--storage-root DIR] [--fs-usage FILE] [--images DIR] [--skip-check NAME]...\n"
+    "                         [--host-system DIR]\n"
     "                         [--ready-timeout SECONDS] [--accel auto|kvm|tcg]\n"
     "                         [--probe]\n\n"
     "Runs the first-boot installation unattended: Discover -> Preflight -> ChooseProfile ->\n"
-    "Plan -> ManagementCluster -> WorkloadClusters -> Report. The answer file is found on\n"
+    "Plan -> ManagementCluster -> WorkloadClusters -> HostDisk -> Report. The answer file is found on\n"
     "the kernel command line (slipway.answer=PATH), at /slipway/answer.toml on the boot\n"
     "medium, on a file system labelled SLIPWAY, or with --answer, in that order. The\n"
     "report is written to STATE/report.json (default /var/lib/slipway) and printed.\n"
@@ -62,8 +63,13 @@ constexpr const char* kInstallerHelp =
     "Install disk: an [install_disk] rule (the host's entry, [defaults], or the\n"
     "hardware profile) must match exactly one writable disk, or the install stops\n"
     "(exit 3) listing every disk; interactive mode shows what would be erased and\n"
-    "asks for the disk's name typed back. Not built yet: writing the host system to\n"
-    "that disk; the host installs live, its state on the first CSV (see README).\n\n"
+    "asks for the disk's name typed back. Phase HostDisk then writes the host system to\n"
+    "it (a GPT with BIOS boot, ESP, system A, an empty system B, and an ext4 data\n"
+    "partition for persistent /etc and /var) from slipway/host on the boot medium, or\n"
+    "--host-system DIR; each step is journaled in STATE/host-disk.json, so an install\n"
+    "killed during the write says so on the next boot and writes the disk again.\n"
+    "The installer's state stays on the first CSV. Without a rule the host installs\n"
+    "live: it keeps booting the ISO.\n\n"
     "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
     "entry matches this machine, or preflight failed.\n";
 
@@ -106,6 +112,7 @@ int RunInstaller(std::span<char* const> argv, Io io) {
                                  {"storage-root", true},
                                  {"fs-usage", true},
                                  {"images", true},
+                                 {"host-system", true},
                                  {"skip-check", true, true},
                                  {"bus", true},
                                  {"wait"},
@@ -128,6 +135,7 @@ int RunInstaller(std::span<char* const> argv, Io io) {
   if (!o.storage_root.empty()) o.storage_root = std::filesystem::absolute(o.storage_root).lexically_normal().string();
   o.fs_usage = args->Get("fs-usage");
   o.images_dir = args->Get("images");
+  o.host_system_dir = args->Get("host-system");
   o.skip_checks = args->GetAll("skip-check");
   o.data_dir = DataDir();
   o.terminal = ::isatty(STDIN_FILENO);

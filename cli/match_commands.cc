@@ -84,7 +84,7 @@ constexpr const char* kPreflightHelp =
     "Then the install disk: the rule from this host's entry in --answer FILE (or its\n"
     "[defaults]), else the profile's [install_disk]; the disk it chooses and why, and\n"
     "what it would erase; or the refusal, listing every disk. Nothing is written.\n"
-    "(Writing the host system to the disk is not built yet; see README.)\n\n"
+    "(slipway-installer writes the host system to that disk in its phase HostDisk.)\n\n"
     "Exit codes: 0 every check passed or was skipped, 2 bad input, 3 a check failed\n"
     "or the install-disk rule matches no single writable disk.\n";
 

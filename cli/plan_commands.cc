@@ -63,8 +63,8 @@ constexpr const char* kPlanHelp =
     "                        etcd and containerd only\n\n"
     "Each host's install disk is shown: the disk the rule chooses and why, or no\n"
     "disk for a live install. A rule that matches no single writable disk stops the\n"
-    "plan (exit 3) with every disk listed. Writing the host system to that disk is\n"
-    "not built yet (see README); the installer shows and checks the choice only.\n\n"
+    "plan (exit 3) with every disk listed. Nothing is written here: slipway-installer\n"
+    "writes the host system to that disk in its phase HostDisk (see README).\n\n"
     "Exit codes: 0 planned, 2 bad input, 3 the hosts or CSVs cannot hold the clusters\n"
     "(the message says what is missing and what to remove).\n";
 

@@ -103,7 +103,8 @@ std::string_view VerdictName(DiskVerdictKind k) {
   return "?";
 }
 
-InstallDiskChoice ChooseInstallDisk(const HardwareReport& hw, const InstallDiskRule& rule) {
+InstallDiskChoice ChooseInstallDisk(const HardwareReport& hw, const InstallDiskRule& rule,
+                                    const std::string& rewrite_disk) {
   InstallDiskChoice c;
   c.rule = rule;
   std::vector<size_t> candidates, holding, guarded_matches;
@@ -118,13 +119,16 @@ InstallDiskChoice ChooseInstallDisk(const HardwareReport& hw, const InstallDiskR
       if (mismatch.empty()) guarded_matches.push_back(i);
     } else if (!mismatch.empty()) {
       v.why = mismatch;
-    } else if (std::string holds = Holds(d); !holds.empty() && !rule.wipe) {
+    } else if (std::string holds = Holds(d); !holds.empty() && !rule.wipe && d.name != rewrite_disk) {
       v.kind = DiskVerdictKind::kHoldsData;
       v.why = MatchText(rule) + " but holds " + holds + "; add wipe = true to the rule to erase it";
       holding.push_back(i);
     } else {
       v.kind = DiskVerdictKind::kCandidate;
-      v.why = MatchText(rule) + (holds.empty() ? ", empty" : ", holds " + holds + " (wipe = true erases it)");
+      v.why = MatchText(rule) + (holds.empty() ? ", empty"
+                                 : d.name == rewrite_disk
+                                     ? ", holds " + holds + " (the unfinished write of an earlier install)"
+                                     : ", holds " + holds + " (wipe = true erases it)");
       candidates.push_back(i);
     }
     c.verdicts.push_back(std::move(v));

@@ -44,8 +44,13 @@ struct InstallDiskChoice {
   bool ok() const { return !disk.empty(); }
 };
 
-/// Applies `rule` and the guard to every disk of `hw`.
-InstallDiskChoice ChooseInstallDisk(const HardwareReport& hw, const InstallDiskRule& rule);
+/// Applies `rule` and the guard to every disk of `hw`. `rewrite_disk`
+/// names a disk that an earlier install of this host began to write and did
+/// not finish (STATE/host-disk.json): what it holds is that partial write,
+/// so it stays a candidate without wipe = true. Everything else is guarded
+/// as usual.
+InstallDiskChoice ChooseInstallDisk(const HardwareReport& hw, const InstallDiskRule& rule,
+                                    const std::string& rewrite_disk = "");
 
 /// The rule that applies to a host: its own (or the answer file's
 /// [defaults]), else its hardware profile's; nothing means a live install.

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/host_system.h"
 #include "common/input_file.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
@@ -87,6 +88,16 @@ ImagesDir FindImagesDir(const Sysroot& s, const HardwareReport& hw, const std::s
   return {"",
           "none (no --images, no slipway/images on the boot medium, no slipway-images on a CSV): the base volumes stay "
           "empty"};
+}
+
+std::string FindHostSystemDir(const Sysroot& s, const std::string& explicit_dir) {
+  if (!explicit_dir.empty()) return explicit_dir;
+  std::error_code ec;
+  for (const std::string& medium : MountedMedia(s)) {
+    std::string dir = s.Path(medium + "/" + kHostSystemDir);
+    if (std::filesystem::exists(dir + "/" + kHostSystemManifest, ec)) return dir;
+  }
+  return "";
 }
 
 Result<AnswerFile> FindAnswerFile(const Sysroot& s, const std::string& explicit_path) {

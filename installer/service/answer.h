@@ -41,6 +41,11 @@ struct ImagesDir {
 ImagesDir FindImagesDir(const Sysroot& sysroot, const HardwareReport& hw, const std::string& explicit_dir,
                         const std::string& storage_root);
 
+/// The host system for installs to a local disk (common/host_system.h):
+/// `explicit_dir` (--host-system), else slipway/host on the mounted boot
+/// medium when it holds the manifest; "" when there is none.
+std::string FindHostSystemDir(const Sysroot& sysroot, const std::string& explicit_dir);
+
 struct MatchedHost {
   FleetHost host;          ///< the entry with [defaults] applied under it
   std::string matched_by;  ///< "MAC 52:54:00:12:34:01", "serial X", "SMBIOS UUID Y"

@@ -9,12 +9,16 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "common/file_ops.h"
+#include "common/gpt_disk.h"
+#include "common/host_system.h"
 #include "common/input_file.h"
 #include "common/json_text.h"
 #include "common/kubernetes.h"
 #include "common/strings.h"
 #include "installer/apply/executor.h"
 #include "installer/apply/host_bridge.h"
+#include "installer/apply/host_disk.h"
 #include "installer/apply/secrets.h"
 #include "installer/detect/arp_probe.h"
 #include "installer/detect/boot_evidence.h"
@@ -397,20 +401,43 @@ nlohmann::json DomainStates(const Plan& plan, Hypervisor& hv, RunT& run) {
 // The install disk, when a rule names one (the host's entry, [defaults] or
 // the hardware profile): chosen by the guard, shown with its reason, and in
 // interactive mode confirmed by typing its name. A refusal stops the install
-// before anything is created. Writing the host system to the disk is not
-// built yet: the host still installs live, and the report says so.
+// before anything is created. The disk is written in phase HostDisk. An
+// earlier install of this host that began to write a disk and did not
+// finish (STATE/host-disk.json) is said first; that disk is written again.
 template <typename RunT>
 Status CheckInstallDisk(const HardwareReport& hw, const FleetHost& host, const HardwareProfile& profile,
-                        bool interactive, RunT& run) {
+                        const Sysroot& sysroot, bool interactive, RunT& run, InstallDiskChoice* chosen) {
   auto rule = EffectiveInstallDiskRule(&host, &profile);
   if (!rule) {
     run.report["install_disk"] = {{"mode", "live"}};
     run.Status("Install disk: none (live install; no [install_disk] rule); installer state stays on the first CSV");
     return Ok();
   }
-  auto choice = ChooseInstallDisk(hw, *rule);
+  auto earlier = ReadHostDiskRecord(run.o.state_dir);
+  if (!earlier) return earlier.error();
+  std::string rewrite;
+  nlohmann::json earlier_json;
+  if (*earlier) {
+    const HostDiskRecord& r = **earlier;
+    // The same disk: its name, and the size of the device that was written.
+    const Disk* same = nullptr;
+    for (const Disk& d : hw.disks) {
+      auto bytes = DeviceBytes(sysroot.Path("/dev/" + d.name));
+      if (d.name == r.disk && bytes && *bytes == r.disk_bytes) same = &d;
+    }
+    if (same) rewrite = r.disk;
+    earlier_json = {{"disk", r.disk}, {"state", r.state}, {"step", r.step}, {"attempt", r.attempt}};
+    run.Status(
+        "An earlier install failed " +
+        (r.state == "writing" ? "while writing the host system to " + r.disk + " (step " + r.step + ")"
+                              : "after writing the host system to " + r.disk) +
+        ", attempt " + std::to_string(r.attempt) + ": " +
+        (same ? "this install writes it again" : "that disk is not here with the same size, so it is chosen afresh"));
+  }
+  auto choice = ChooseInstallDisk(hw, *rule, rewrite);
   run.report["install_disk"] = InstallDiskJson(choice);
   run.report["install_disk"]["mode"] = "disk";
+  if (!earlier_json.is_null()) run.report["install_disk"]["earlier_failed"] = earlier_json;
   if (!choice.ok()) {
     run.Status("Install disk: refused: " + choice.refusal);
     return InstallDiskRefusal(hw, choice);
@@ -426,8 +453,59 @@ Status CheckInstallDisk(const HardwareReport& hw, const FleetHost& host, const H
     }
   }
   run.report["install_disk"]["written"] = false;
-  run.Status("Writing the host system to " + choice.disk +
-             " is not built yet: this host installs live, with its state on the first CSV");
+  *chosen = choice;
+  return Ok();
+}
+
+// Phase HostDisk: the host system from the boot medium to the chosen disk
+// (installer/apply/host_disk.h), or nothing for a live install.
+template <typename RunT>
+Status WriteInstallDisk(const InstallDiskChoice& choice, const Sysroot& sysroot, RunT& run) {
+  if (choice.disk.empty()) {
+    run.Status("Host disk: none (live install): the host boots the ISO, with its state on the first CSV");
+    return Ok();
+  }
+  std::string dir = FindHostSystemDir(sysroot, run.o.host_system_dir);
+  if (dir.empty()) {
+    return Error::Input("the boot medium has no host system (" + std::string(kHostSystemDir) + "/" +
+                        kHostSystemManifest +
+                        "): build the ISO from a definition with [iso] host_system = true, or remove the "
+                        "[install_disk] rule for a live install");
+  }
+  auto manifest = ReadHostSystemManifest(dir);
+  if (!manifest) return manifest.error();
+  std::string device = sysroot.Path("/dev/" + choice.disk);
+  auto bytes = DeviceBytes(device);
+  if (!bytes) return bytes.error();
+  auto layout = PlanHostDiskLayout(choice.disk, *bytes, manifest->esp.bytes, manifest->system.bytes);
+  if (!layout) return layout.error();
+  auto earlier = ReadHostDiskRecord(run.o.state_dir);
+  if (!earlier) return earlier.error();
+  HostDiskJob job;
+  job.disk = choice.disk;
+  job.device = device;
+  job.host_system_dir = dir;
+  job.manifest = *manifest;
+  job.layout = *layout;
+  job.seed = run.report.value("host_id", std::string("host")) + ":" + choice.disk;
+  job.state_dir = run.o.state_dir;
+  job.attempt = *earlier ? (*earlier)->attempt + 1 : 1;
+  HostDiskHooks hooks;
+  hooks.status = [&](const std::string& line) { run.Status(line); };
+  auto t0 = std::chrono::steady_clock::now();
+  if (auto st = WriteHostDisk(job, FileOps::Real(), hooks); !st) return st;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json parts = nlohmann::json::array();
+  for (const HostDiskPartition& p : layout->parts) {
+    parts.push_back({{"name", p.name}, {"start_sector", p.start}, {"bytes", p.Bytes()}});
+  }
+  run.report["install_disk"]["written"] = true;
+  run.report["install_disk"]["device"] = device;
+  run.report["install_disk"]["seconds"] = std::round(seconds * 10) / 10;
+  run.report["install_disk"]["attempt"] = job.attempt;
+  run.report["install_disk"]["partitions"] = parts;
+  run.Status("Host disk " + choice.disk + ": written in " + std::to_string(static_cast<int>(std::lround(seconds))) +
+             " s" + "; the host boots from it next (detach the ISO or put the disk first in the boot order)");
   return Ok();
 }
 
@@ -435,7 +513,7 @@ Status CheckInstallDisk(const HardwareReport& hw, const FleetHost& host, const H
 
 const std::vector<std::string>& InstallPhases() {
   static const std::vector<std::string> kPhases = {"Discover",          "Preflight",        "ChooseProfile", "Plan",
-                                                   "ManagementCluster", "WorkloadClusters", "Report"};
+                                                   "ManagementCluster", "WorkloadClusters", "HostDisk",      "Report"};
   return kPhases;
 }
 
@@ -550,7 +628,9 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   run.Status("Preflight: " + std::to_string(rules.size() - failed.size()) + " of " + std::to_string(rules.size()) +
              " checks passed or skipped");
   if (!failed.empty()) return run.Fail(Error::HostUnsuitable("preflight failed: " + Join(failed, "; ")));
-  if (auto st = CheckInstallDisk(*hw, host, *profile, interactive, run); !st) return run.Fail(st.error());
+  InstallDiskChoice install_disk;
+  if (auto st = CheckInstallDisk(*hw, host, *profile, sysroot, interactive, run, &install_disk); !st)
+    return run.Fail(st.error());
 
   if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase ChooseProfile"));
   run.Phase("ChooseProfile");
@@ -670,6 +750,11 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
   // What libvirt runs now, as the console and the report show it.
   run.report["domains"] = DomainStates(*plan, **hv, run);
   if ((*hv)->DriverType() != "test") run.report["ready"] = WaitReady(*plan, o, run);
+  // The host system last: the disk becomes bootable only when everything
+  // before it succeeded, and STATE/installed follows it.
+  if (run.Cancelled()) return run.Fail(Error::Runtime("cancelled before phase HostDisk"));
+  run.Phase("HostDisk");
+  if (auto st = WriteInstallDisk(install_disk, sysroot, run); !st) return run.Fail(st.error());
   run.Phase("Report");
   run.Close(true);
   return run.Finish(ExitCode::kOk);
@@ -709,6 +794,14 @@ InstallOutcome RunConverge(const InstallOptions& o, const InstallSink& sink) {
     return out;
   };
   run.Phase("Converging");
+  {
+    // Which system booted: the host disk's (slipway.root=disk) or the ISO's.
+    Sysroot booted(o.sysroot);
+    auto cmdline = booted.ReadLine("/proc/cmdline");
+    bool disk = cmdline && (" " + *cmdline + " ").find(std::string(" ") + kBootFromDiskArg + " ") != std::string::npos;
+    run.report["booted_from"] = disk ? "host disk" : "installer medium";
+    run.Status(std::string("Booted from the ") + (disk ? "host disk" : "installer medium"));
+  }
   run.Status("This host finished its install (" + o.state_dir + "/installed); converging libvirt on its plan");
   auto plan = LoadPlan(o.state_dir + "/plan.json");
   if (!plan) return finish(plan.error().code(), plan.error().ToString());

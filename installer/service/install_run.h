@@ -1,5 +1,6 @@
 // The first-boot installation, phase by phase: Discover -> Preflight ->
-// ChooseProfile -> Plan -> ManagementCluster -> WorkloadClusters -> Report.
+// ChooseProfile -> Plan -> ManagementCluster -> WorkloadClusters -> HostDisk
+// -> Report.
 // It only strings together the library pieces (detect, answer files, match,
 // planner, executor); the report is written atomically at the end, whatever
 // the outcome.
@@ -24,6 +25,7 @@ struct InstallOptions {
   std::string fs_usage;      ///< recorded CSV usage for fixture sysroots
   std::string data_dir;      ///< holds profiles/ and firmware/
   std::string images_dir;
+  std::string host_system_dir;  ///< --host-system DIR: the host system images (else slipway/host on the medium)
   std::vector<std::string> skip_checks;
   std::string profile_override;  ///< a hardware profile chosen over the answer file's (D-Bus Start)
   bool terminal = false;         ///< stdin is a terminal (interactive mode possible)

@@ -166,6 +166,17 @@ TEST_CASE("install disk: the only matching disk holds a file system and there is
     CHECK(w.disk == "nvme2n1");
     CHECK(w.erases == "nvme2n1: nvme2n1 ext4 'olddata'");
   }
+  SECTION("as the disk an earlier install of this host began to write, it is chosen again without wipe") {
+    auto r = ChooseInstallDisk(hw, Rule("serial = \"S64HNE0R100002\"\n"), "nvme2n1");
+    REQUIRE(r.ok());
+    CHECK(r.disk == "nvme2n1");
+    CHECK(VerdictFor(r, "nvme2n1").why ==
+          "matches serial = \"S64HNE0R100002\", holds nvme2n1 ext4 'olddata' (the unfinished write of an earlier "
+          "install)");
+    // Only that disk: the same rule naming another disk's unfinished write
+    // still refuses this one.
+    CHECK_FALSE(ChooseInstallDisk(hw, Rule("serial = \"S64HNE0R100002\"\n"), "sda").ok());
+  }
 }
 
 TEST_CASE("install disk: a rule matching several disks is refused, naming them") {

@@ -15,10 +15,12 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "gpt_read.h"
 #include "qemu.h"
 #include "test_util.h"
 #include "tiny_image.h"
@@ -47,9 +49,17 @@ const std::string& InstallerIso() {
     // the installer must find it on the boot medium.
     auto img = testing::Run("qemu-img create -q -f qcow2 " + out + "/images/linux-node.qcow2 1G");
     REQUIRE(img.exit_code == 0);
-    auto r = testing::Run("SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() + " build iso " + testing::SourceDir() +
-                          "/images/installer.toml --out " + out + "/slipway.iso --kernel " + Kernel() + " --answer " +
-                          testing::Fixtures() + "/boot/e2e-fleet.toml --images " + out + "/images");
+    // Without the host system (about 250 MiB and seconds of mkfs per build):
+    // these tests install live. The disk tests and the byte-identical
+    // rebuild use the definition as shipped.
+    std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
+    size_t at = def.find("host_system = true");
+    REQUIRE(at != std::string::npos);
+    def.replace(at, 18, "host_system = false");
+    testing::WriteText(out + "/installer.toml", def);
+    auto r = testing::Run("cd " + testing::SourceDir() + " && SOURCE_DATE_EPOCH=1700000000 " + testing::Slipway() +
+                          " build iso " + out + "/installer.toml --out " + out + "/slipway.iso --kernel " + Kernel() +
+                          " --answer " + testing::Fixtures() + "/boot/e2e-fleet.toml --images " + out + "/images");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     return out + "/slipway.iso";
@@ -110,8 +120,8 @@ void CheckInstall(const testing::QemuRun& run, const std::string& firmware) {
   CHECK(c.find("Creating management cluster: 2/2 VMs") != std::string::npos);
   CHECK(c.find("Creating workload clusters smoke: 3/3 VMs") != std::string::npos);
   CHECK(c.find("firmware: " + firmware) != std::string::npos);
-  for (const char* phase :
-       {"Discover", "Preflight", "ChooseProfile", "Plan", "ManagementCluster", "WorkloadClusters", "Report"}) {
+  for (const char* phase : {"Discover", "Preflight", "ChooseProfile", "Plan", "ManagementCluster", "WorkloadClusters",
+                            "HostDisk", "Report"}) {
     CHECK(c.find(std::string("  OK      ") + phase + "  ") != std::string::npos);
   }
   CHECK(c.find("  FAILED  ") == std::string::npos);
@@ -343,6 +353,12 @@ TEST_CASE("two builds of the installer ISO with its live system are byte-identic
   REQUIRE(a.exit_code == 0);
   REQUIRE(b.exit_code == 0);
   CHECK(testing::Run("cmp " + t / "a.iso" + " " + t / "b.iso").exit_code == 0);
+  // As shipped, the ISO carries the host system, so it is reproducible too.
+  auto ls = testing::Run("xorriso -indev " + t / "a.iso" + " -ls /slipway/host 2>/dev/null");
+  for (const char* f : {"system.img", "esp.img", "gptmbr.bin", "host-system.json"}) {
+    INFO(ls.out);
+    CHECK(ls.out.find(f) != std::string::npos);
+  }
 }
 
 namespace {
@@ -361,13 +377,19 @@ std::string MenuNumber(const std::string& menu, const std::string& name) {
 
 // The installer ISO from images/installer.toml with "slipway.mode=auto" on
 // its kernel command line replaced by `cmdline`, and `extra` arguments of
-// build iso (--answer, --images); written to dir/NAME.iso.
+// build iso (--answer, --images); written to dir/NAME.iso. Without the host
+// system unless `host_system`.
 std::string VariantIso(const testing::TempDir& dir, const std::string& name, const std::string& cmdline,
-                       const std::string& extra) {
+                       const std::string& extra, bool host_system = false) {
   std::string def = testing::ReadText(testing::SourceDir() + "/images/installer.toml");
   size_t at = def.find("slipway.mode=auto");
   REQUIRE(at != std::string::npos);
   def.replace(at, 17, cmdline);
+  if (!host_system) {
+    at = def.find("host_system = true");
+    REQUIRE(at != std::string::npos);
+    def.replace(at, 18, "host_system = false");
+  }
   testing::WriteText(dir / (name + ".toml"), def);
   auto b =
       testing::Run("cd " + testing::SourceDir() + " && " + testing::Slipway() + " build iso " + dir / (name + ".toml") +
@@ -479,4 +501,158 @@ TEST_CASE("on the installer ISO, the live libvirtd (QEMU driver) runs the manage
     WARN(vm << ": its serial log holds " << log.out.size() << " bytes when the installer reported; kernel started: "
             << (log.out.find("Linux version") != std::string::npos ? "yes" : "not yet"));
   }
+}
+
+namespace {
+
+// A host for the install-to-disk tests: the end-to-end host plus an empty
+// 8 GiB virtio disk with the serial the answer file's rule names, first in
+// the firmware's boot order (bootindex 1), so that the machine boots it once
+// it is written and falls through to the CD while it is not. Its PCI slot
+// comes before the -drive ones: it is vda, the data disks vdb and vdc, the
+// CSV vdd.
+struct DiskHost : Host {
+  std::string os = dir / "os.qcow2";
+  DiskHost() { REQUIRE(testing::Run("qemu-img create -q -f qcow2 " + os + " 8G").exit_code == 0); }
+  std::vector<std::string> Args(const std::string& iso) const {
+    std::vector<std::string> a = Host::Args("none");
+    if (iso.empty()) {
+      a.erase(a.begin(), a.begin() + 2);  // the ISO detached
+    } else {
+      a[0] = "-cdrom";
+      a[1] = iso;
+    }
+    a.insert(a.end(), {"-drive", "file=" + os + ",if=none,id=os", "-device",
+                       "virtio-blk-pci,drive=os,serial=SLIPWAY-OS-1,bootindex=1"});
+    return a;
+  }
+  // The installer's report on the CSV (after replaying its journal on a copy).
+  nlohmann::json Report() const {
+    std::string copy = dir / "csv-report.img";
+    auto fsck = testing::Run("cp --sparse=always " + csv + " " + copy + " && e2fsck -fy " + copy);
+    CHECK(fsck.exit_code <= 1);
+    auto cat =
+        testing::Run("debugfs -R 'cat /slipway-hosts/" + std::string(kUuid) + "/report.json' " + copy + " 2>/dev/null");
+    return nlohmann::json::parse(cat.out, nullptr, false);
+  }
+};
+
+std::string DiskIso(const testing::TempDir& t) {
+  return VariantIso(t, "disk", "slipway.mode=auto", "--answer " + testing::Fixtures() + "/boot/e2e-fleet-disk.toml",
+                    true);
+}
+
+// The first boot's console: the disk chosen and why, each step, the result.
+void CheckDiskInstall(const testing::QemuRun& run) {
+  INFO(testing::Tail(run.console, 8000));
+  REQUIRE(run.marker_seen);
+  const std::string& c = run.console;
+  CHECK(c.find("Install disk: vda: vda is the only disk that matches serial = \"SLIPWAY-OS-1\"") != std::string::npos);
+  for (const char* step : {"Host disk vda: erasing the old partition table", "Host disk vda: writing the GPT",
+                           "Host disk vda: writing system A", "Host disk vda: making the data file system",
+                           "Host disk vda: writing the ESP", "Host disk vda: committing"}) {
+    CHECK(c.find(step) != std::string::npos);
+  }
+  CHECK(c.find("  OK      HostDisk  ") != std::string::npos);
+  CHECK(c.find("result:   ok") != std::string::npos);
+}
+
+// Boots the written disk with the ISO detached: the host system comes up
+// from system A and converges; the domains are defined and started again.
+void BootFromDisk(const DiskHost& h, testing::QemuMachine m) {
+  m.args = h.Args("");
+  auto run = testing::BootQemu(m, "Running: 5 of 5 VMs", 400);
+  WARN("second boot, from the host disk: power-on to all 5 domains running in " << run.seconds << " s");
+  INFO(testing::Tail(run.console, 8000));
+  REQUIRE(run.marker_seen);
+  const std::string& c = run.console;
+  CHECK(c.find("slipway-live: host system /dev/vda3 (system A)") != std::string::npos);
+  CHECK(c.find("slipway-live: persistent /etc/libvirt, /var/lib/libvirt, /var/cache/libvirt and /var/log on "
+               "/dev/vda5") != std::string::npos);
+  CHECK(c.find("slipway-live: boot medium") == std::string::npos);
+  CHECK(c.find("Booted from the host disk") != std::string::npos);
+  CHECK(c.find("== Converging") != std::string::npos);
+  CHECK(c.find("Converging: domain mgmt-apiserver was missing; created") != std::string::npos);
+  CHECK(c.find("== Discover") == std::string::npos);  // no second install
+  // The report on the CSV holds both boots: the install (from the ISO, the
+  // disk written) and this one (from the host disk, all domains running).
+  nlohmann::json r = h.Report();
+  REQUIRE(r.is_object());
+  CHECK(r["install_disk"]["written"] == true);
+  CHECK(r["install_disk"]["disk"] == "vda");
+  WARN("install to disk: the HostDisk step took " << r["install_disk"].value("seconds", -1.0) << " s");
+  REQUIRE(r["boots"].is_array());
+  REQUIRE(!r["boots"].empty());
+  CHECK(r["boots"].back()["booted_from"] == "host disk");
+  CHECK(r["boots"].back()["running"] == 5);
+  CHECK(r["final_phase"] == "Running");
+  // The data partition holds the persistent /etc and /var parts.
+  std::string raw = h.dir / "os.raw";
+  REQUIRE(testing::Run("qemu-img convert -O raw " + h.os + " " + raw).exit_code == 0);
+  long long data_start = -1, data_sectors = 0;
+  for (const testing::ReadPartition& p : testing::ReadGpt(raw)) {
+    if (p.name == "data") data_start = p.start, data_sectors = p.end - p.start + 1;
+  }
+  REQUIRE(data_start > 0);
+  // QEMU was stopped, not shut down: replay the data file system's journal
+  // first (debugfs reads only what is in place), on the partition copied
+  // out (e2fsck cannot re-open an ?offset= image after a replay).
+  std::string data = h.dir / "data.img";
+  auto fsck = testing::Run(
+      "dd if=" + raw + " of=" + data + " bs=1M iflag=skip_bytes,count_bytes skip=" + std::to_string(data_start * 512) +
+      " count=" + std::to_string(data_sectors * 512) + " conv=sparse status=none && e2fsck -fy " + data + " 2>&1");
+  INFO(fsck.out);
+  CHECK(fsck.exit_code <= 1);
+  auto ls = testing::Run("debugfs -R 'ls -p /var/log' " + data + " 2>/dev/null; debugfs -R 'ls -p /etc/libvirt' " +
+                         data + " 2>/dev/null");
+  INFO(ls.out);
+  CHECK(ls.out.find("/libvirt/") != std::string::npos);
+  CHECK(ls.out.find("/libvirtd.conf/") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the installer ISO writes the host system to a local virtio disk, and the host boots from it with the ISO "
+    "detached",
+    "[slow]") {
+  testing::TempDir t;
+  std::string iso = DiskIso(t);
+  DiskHost h;
+  testing::QemuMachine m;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  m.args = h.Args(iso);
+  auto run = testing::BootQemu(m, "\nresult:   ", 900);
+  WARN("first boot, from the ISO: power-on to the installer's report (disk written) in " << run.seconds << " s");
+  CheckDiskInstall(run);
+  BootFromDisk(h, m);
+}
+
+TEST_CASE("a host killed while the installer writes its disk boots the ISO again, which says so and writes it again",
+          "[slow]") {
+  testing::TempDir t;
+  std::string iso = DiskIso(t);
+  DiskHost h;
+  testing::QemuMachine m;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  m.args = h.Args(iso);
+  // QEMU is stopped (SIGTERM, a power cut to the guest) one second after
+  // the console shows the system image being copied.
+  auto cut = testing::BootQemu(m, "Host disk vda: writing system A", 900);
+  INFO(testing::Tail(cut.console, 4000));
+  REQUIRE(cut.marker_seen);
+  CHECK(cut.console.find("Host disk vda: committing") == std::string::npos);
+  // The disk is first in the boot order but not bootable: the firmware
+  // falls through to the CD, and the installer finds the journal.
+  auto again = testing::BootQemu(m, "\nresult:   ", 900);
+  WARN("after the cut: power-on to the installer's report in " << again.seconds << " s");
+  CHECK(again.console.find("An earlier install failed while writing the host system to vda (step system-a), attempt "
+                           "1: this install writes it again") != std::string::npos);
+  CheckDiskInstall(again);
+  nlohmann::json r = h.Report();
+  CHECK(r["install_disk"]["attempt"] == 2);
+  CHECK(r["install_disk"]["earlier_failed"]["step"] == "system-a");
+  BootFromDisk(h, m);
 }

@@ -91,7 +91,7 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
   CHECK(report["profile"] == "lab");
   CHECK(report["images"] == "CSV /ClusterStorage/Volume1/slipway-images");
   CHECK(report["answer_file"] == "--answer " + testing::SourceDir() + "/profiles/fleet/lab.toml");
-  CHECK(report["phases"].size() == 7);
+  CHECK(report["phases"].size() == 8);
   for (const auto& p : report["phases"]) CHECK(p["ok"] == true);
   for (const auto& c : report["preflight"]) CHECK(c["state"] == "PASS");
   auto plan = nlohmann::json::parse(testing::ReadText(t / "state/plan.json"));
@@ -133,6 +133,9 @@ TEST_CASE("an unattended install on a fixture host: report matches the plan, sd_
                                    "STATUS=Domain lab-cp-1: running",
                                    "STATUS=Domain lab-lb-1: running",
                                    "STATUS=Domain lab-linux-1: running",
+                                   "STATUS=HostDisk",
+                                   "STATUS=Host disk: none (live install): the host boots the ISO, with its state "
+                                   "on the first CSV",
                                    "STATUS=Report",
                                    "STATUS=Finished: ok",
                                    "STOPPING=1"};
