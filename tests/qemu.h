@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -181,6 +182,14 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
 }
 
 /// The last `n` characters of a console, for INFO().
+/// The console without the kernel's and systemd's own log lines
+/// ("[   25.555598] systemd[1]: ..."), which the serial console interleaves
+/// with the installer's output, even in the middle of one of its lines.
+inline std::string WithoutKernelLog(const std::string& console) {
+  static const std::regex kLine(R"(\[ *[0-9]+\.[0-9]+\] [^\r\n]*\r?\n)");
+  return std::regex_replace(console, kLine, "");
+}
+
 inline std::string Tail(const std::string& s, size_t n = 3000) { return s.size() > n ? s.substr(s.size() - n) : s; }
 
 }  // namespace slipway::testing
