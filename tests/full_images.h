@@ -6,6 +6,8 @@
 // in its own process.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -42,6 +44,23 @@ inline nlohmann::json FullImage(const std::string& name) {
   auto m = BuildFull(name, out);
   WriteText(out + "/.key", key);
   return m;
+}
+
+/// A real-VM test's folder: the full node and load-balancer images built
+/// (cached) and linked into `dir`/images, and `dir`/root as the storage root.
+/// Both folders are 0711: the storage root stands for a CSV's mount point,
+/// which QEMU's user can traverse; the state folder stays private.
+inline void StageFullImages(const TempDir& dir) {
+  FullImage("linux-node");
+  FullImage("loadbalancer");
+  ::chmod(dir.path().c_str(), 0711);
+  std::filesystem::create_directories(dir / "root");
+  ::chmod((dir / "root").c_str(), 0711);
+  std::filesystem::create_directories(dir / "images");
+  for (const char* image : {"linux-node", "loadbalancer"}) {
+    std::filesystem::create_symlink(FullImageDir(image) + "/" + image + ".qcow2",
+                                    dir / ("images/" + std::string(image) + ".qcow2"));
+  }
 }
 
 }  // namespace slipway::testing

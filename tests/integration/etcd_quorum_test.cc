@@ -53,17 +53,8 @@ double WaitFor(int timeout_s, F done) {
 
 TEST_CASE("three control planes form an etcd quorum over TLS that survives losing one and takes it back after apply",
           "[slow]") {
-  testing::FullImage("linux-node");
-  testing::FullImage("loadbalancer");
   testing::TempDir dir;
-  ::chmod(dir.path().c_str(), 0711);
-  fs::create_directories(dir / "root");
-  ::chmod((dir / "root").c_str(), 0711);
-  fs::create_directories(dir / "images");
-  for (const char* image : {"linux-node", "loadbalancer"}) {
-    fs::create_symlink(testing::FullImageDir(image) + "/" + image + ".qcow2",
-                       dir / ("images/" + std::string(image) + ".qcow2"));
-  }
+  testing::StageFullImages(dir);
   std::string lab = testing::Fixtures() + "/hosts/lab-csv";
   auto planned = testing::Run(testing::Slipway() + " plan --sysroot " + lab + " --fs-usage " + lab +
                               "/statvfs.json --profile smoke --cluster " + testing::Fixtures() +

@@ -142,19 +142,8 @@ long RootMib(const std::string& console) {
 }  // namespace
 
 TEST_CASE("the management cluster and an HA workload cluster run as real QEMU guests: VIPs serve, VRRP fails over") {
-  testing::FullImage("linux-node");
-  testing::FullImage("loadbalancer");
   testing::TempDir dir;
-  // The storage root stands for a CSV's mount point, which QEMU's user can
-  // traverse; the state folder stays private.
-  ::chmod(dir.path().c_str(), 0711);
-  fs::create_directories(dir / "root");
-  ::chmod((dir / "root").c_str(), 0711);
-  fs::create_directories(dir / "images");
-  for (const char* image : {"linux-node", "loadbalancer"}) {
-    fs::create_symlink(testing::FullImageDir(image) + "/" + image + ".qcow2",
-                       dir / ("images/" + std::string(image) + ".qcow2"));
-  }
+  testing::StageFullImages(dir);
   // The lab host's answer-file entry: the management cluster on the host
   // bridge over up0, on the datacenter's subnet.
   testing::WriteText(dir / "answer.toml",
