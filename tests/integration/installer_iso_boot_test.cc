@@ -255,7 +255,7 @@ TEST_CASE(
   InstallFromCd(Firmware::kUefiSecureTpm);
 }
 
-TEST_CASE("the installer ISO boots from a USB stick (isohybrid) and finds its medium on that disk") {
+TEST_CASE("the installer ISO boots from a USB stick (isohybrid) and finds its medium on that disk", "[slow]") {
   // Under SeaBIOS (the isohybrid MBR and ISOLINUX), then under enforced
   // Secure Boot (the GPT's ESP: shim, then GRUB, which finds the ISO9660
   // volume on the whole disk).
@@ -404,7 +404,8 @@ std::string VariantIso(const testing::TempDir& dir, const std::string& name, con
 
 TEST_CASE(
     "the installer ISO without an answer file shows the menu on the serial console (plain OVMF, "
-    "slipway.mode=interactive)") {
+    "slipway.mode=interactive)",
+    "[slow]") {
   // The same definition, booting the menu and applying to the test driver.
   // slipway.rerun: a host that finished runs the installer again (checked
   // by the second boot below; on the first it changes nothing).
