@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/lb_apply.h"
 
 namespace slipway::builder {
 
@@ -137,14 +138,125 @@ if [ -s /etc/slipway/vip ] && command -v ip >/dev/null; then
     console "slipway-firstboot: cannot add VIP $vip to $nic"
   fi
 fi
-# SSH keys: the ssh_authorized_keys list of user-data, for the slipway user.
+# A single load balancer's Service VIPs (lb-apply keeps them here).
+if [ -s /etc/slipway/lb/addresses ] && command -v ip >/dev/null; then
+  nic=$(awk 'NR == 1 { print $2 }' /run/slipway/nics)
+  { [ -z "$nic" ] || [ "$nic" = "-" ]; } && nic=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+  for a in $(cat /etc/slipway/lb/addresses); do ip addr replace "$a" dev "$nic" 2>/dev/null; done
+fi
+# SSH keys: the ssh_authorized_keys list of user-data, for the slipway user
+# (made here when the image has none: no password, a login by key only).
 keys=$(sed -n 's/^ *- "\(ssh-[^"]*\)"$/\1/p; s/^ *- "\(ecdsa-[^"]*\)"$/\1/p' "$seed/user-data")
+if [ -n "$keys" ] && ! id slipway >/dev/null 2>&1; then
+  useradd -m -s /bin/sh -p '*' slipway 2>/dev/null || console "slipway-firstboot: cannot add the slipway user"
+fi
 if [ -n "$keys" ] && [ -d /home/slipway ]; then
   mkdir -p /home/slipway/.ssh && echo "$keys" >/home/slipway/.ssh/authorized_keys
   chmod 700 /home/slipway/.ssh && chmod 600 /home/slipway/.ssh/authorized_keys
+  chown -R slipway: /home/slipway/.ssh 2>/dev/null
 fi
 umount "$seed" 2>/dev/null || true
 )AGENT";
+  return kScript;
+}
+
+const std::string& LbApplyScript() {
+  static const std::string kScript = R"LBAPPLY(#!/bin/sh
+# slipway lb-apply: installs the Service rules that `slipway lb sync` sends.
+# sshd runs it for the cluster's load-balancer key, and for nothing else
+# (authorized_keys: restrict,command=...). stdin is a tar of regular files:
+# haproxy.cfg, keepalived.conf (a VRRP pair only) and service-ports (one TCP
+# port per line). Each is checked (haproxy -c, keepalived -t, port syntax)
+# before anything is changed; then the files are renamed into place, the
+# firewall's Service ports set, HAProxy reloaded seamlessly (master-worker,
+# USR2: established connections stay on the old worker) and keepalived
+# reloaded. Written by Slipway's image builder; see docs/load-balancer.md.
+set -u
+umask 077
+say() { echo "lb-apply: $*"; }
+work=$(mktemp -d /run/slipway-lb-apply.XXXXXX) || { echo "lb-apply: cannot make a temp folder" >&2; exit 1; }
+fail() { echo "lb-apply: $*; nothing changed" >&2; rm -rf "$work"; exit 1; }
+exec 9>/run/slipway-lb-apply.lock
+flock -w 60 9 || fail "another lb-apply has held the lock for 60 s"
+head -c 4194305 >"$work/payload.tar"
+[ "$(stat -c %s "$work/payload.tar")" -le 4194304 ] || fail "the payload is larger than 4 MiB"
+names=$(tar -tf "$work/payload.tar" 2>/dev/null) || fail "the payload is not a tar archive"
+types=$(tar -tvf "$work/payload.tar" 2>/dev/null | cut -c1 | sort -u)
+[ -z "$types" ] || [ "$types" = "-" ] || fail "the payload holds something other than regular files"
+for n in $names; do
+  case "$n" in
+    haproxy.cfg|keepalived.conf|service-ports|addresses) ;;
+    *) fail "the payload holds '$n'; only haproxy.cfg, keepalived.conf, service-ports and addresses are taken" ;;
+  esac
+done
+mkdir "$work/in"
+tar -xf "$work/payload.tar" -C "$work/in" --no-same-owner --no-same-permissions 2>/dev/null || fail "cannot unpack the payload"
+in=$work/in
+[ -f "$in/haproxy.cfg" ] && [ ! -L "$in/haproxy.cfg" ] || fail "the payload has no haproxy.cfg"
+haproxy -c -q -f "$in/haproxy.cfg" >"$work/check" 2>&1 || fail "haproxy -c refused haproxy.cfg: $(head -c 2000 "$work/check")"
+if [ -f "$in/keepalived.conf" ]; then
+  keepalived -t -f "$in/keepalived.conf" >"$work/check" 2>&1 || fail "keepalived -t refused keepalived.conf: $(head -c 2000 "$work/check")"
+fi
+ports=""
+if [ -f "$in/service-ports" ]; then
+  for p in $(cat "$in/service-ports"); do
+    case "$p" in
+      ''|*[!0-9]*) fail "service-ports: '$p' is not a TCP port" ;;
+    esac
+    { [ "$p" -ge 1 ] && [ "$p" -le 65535 ]; } || fail "service-ports: $p is not a TCP port (1-65535)"
+    ports="${ports:+$ports, }$p"
+  done
+fi
+addrs=""
+if [ -f "$in/addresses" ]; then
+  for a in $(cat "$in/addresses"); do
+    echo "$a" | grep -Eq '^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$' || fail "addresses: '$a' is not A.B.C.D/PREFIX"
+    addrs="$addrs $a"
+  done
+fi
+# Everything checked: install. Each file is renamed into place whole.
+mkdir -p /etc/slipway/lb
+{
+  echo "flush set inet filter service_ports"
+  [ -n "$ports" ] && echo "add element inet filter service_ports { $ports }"
+} >"$work/ports.nft"
+install -m 0644 "$in/haproxy.cfg" /etc/haproxy/.haproxy.cfg.new && mv -f /etc/haproxy/.haproxy.cfg.new /etc/haproxy/haproxy.cfg
+vrrp=0
+if [ -f "$in/keepalived.conf" ]; then
+  vrrp=1
+  install -m 0644 "$in/keepalived.conf" /etc/keepalived/.keepalived.conf.new &&
+    mv -f /etc/keepalived/.keepalived.conf.new /etc/keepalived/keepalived.conf
+fi
+install -m 0644 "$work/ports.nft" /etc/slipway/lb/.ports.nft.new && mv -f /etc/slipway/lb/.ports.nft.new /etc/slipway/lb/ports.nft
+if [ -f "$in/addresses" ]; then
+  # A single LB's Service VIPs, on the NIC of its first address (the
+  # agent adds them again at boot). Ones held before and not listed go.
+  nic=$(awk 'NR == 1 { print $2 }' /run/slipway/nics 2>/dev/null)
+  { [ -z "$nic" ] || [ "$nic" = "-" ]; } && nic=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+  for old in $(cat /etc/slipway/lb/addresses 2>/dev/null); do
+    case " $addrs " in *" $old "*) ;; *) ip addr del "$old" dev "$nic" 2>/dev/null ;; esac
+  done
+  for a in $addrs; do ip addr replace "$a" dev "$nic" || fail "cannot add $a to $nic"; done
+  install -m 0644 "$in/addresses" /etc/slipway/lb/.addresses.new && mv -f /etc/slipway/lb/.addresses.new /etc/slipway/lb/addresses
+  say "addresses on $nic:${addrs:- none}"
+fi
+sync
+rm -rf "$work"
+if command -v nft >/dev/null && nft list set inet filter service_ports >/dev/null 2>&1; then
+  nft -f /etc/slipway/lb/ports.nft || { echo "lb-apply: nft refused the Service ports" >&2; exit 1; }
+  say "service ports open: ${ports:-none}"
+fi
+reload() {  # the unit reloads when it runs, starts when it does not
+  if systemctl is-active --quiet "$1"; then
+    systemctl reload "$1" && say "$1 reloaded" || { echo "lb-apply: $1 did not reload" >&2; exit 1; }
+  else
+    systemctl restart "$1" && say "$1 started" || { echo "lb-apply: $1 did not start" >&2; exit 1; }
+  fi
+}
+reload haproxy
+[ "$vrrp" = 1 ] && reload keepalived
+say "done"
+)LBAPPLY";
   return kScript;
 }
 
@@ -264,6 +376,9 @@ Status InstallAgent(const std::string& root, const std::string& image_role) {
   if (auto st = WriteFileAtomic(root + "/usr/lib/slipway/firstboot", AgentScript(), 0755); !st) return st;
   if (auto st = WriteFileAtomic(root + "/usr/lib/slipway/node-setup", NodeSetupScript(image_role), 0755); !st) {
     return st;
+  }
+  if (image_role == "loadbalancer") {
+    if (auto st = WriteFileAtomic(root + kLbApplyPath, LbApplyScript(), 0755); !st) return st;
   }
   // The agent runs before the network is online, so that the services of the
   // role (ordered after it) start on the seed's files; node-setup runs after

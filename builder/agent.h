@@ -24,6 +24,11 @@ const std::string& AgentScript();
 /// ends with the ready marker.
 const std::string& NodeSetupScript(const std::string& image_role);
 
+/// The load-balancer image's lb-apply (common/lb_apply.h): checks and
+/// installs the Service rules `slipway lb sync` sends over SSH, opens their
+/// ports and reloads HAProxy and keepalived.
+const std::string& LbApplyScript();
+
 /// Installs /usr/lib/slipway/firstboot and /usr/lib/slipway/node-setup with
 /// their systemd units (enabled) into the tree at `root`.
 Status InstallAgent(const std::string& root, const std::string& image_role);

@@ -73,9 +73,11 @@ Status Sysctl(const std::string& root, const ImageDefinition& def, HardeningReco
   return Write(root, "/etc/sysctl.d/90-slipway-hardening.conf", text, 0644, rec);
 }
 
-Status Sshd(const std::string& root, const ImageDefinition&, HardeningRecord* rec) {
+Status Sshd(const std::string& root, const ImageDefinition& def, HardeningRecord* rec) {
+  // A load balancer lets root in only with a key whose authorized_keys line
+  // forces a command: the cluster's lb-apply key (common/lb_apply.h).
   const std::vector<std::pair<std::string, std::string>> kv = {
-      {"PermitRootLogin", "no"},
+      {"PermitRootLogin", def.role == "loadbalancer" ? "forced-commands-only" : "no"},
       {"PasswordAuthentication", "no"},
       {"KbdInteractiveAuthentication", "no"},
       {"PermitEmptyPasswords", "no"},
@@ -113,7 +115,10 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
   };
   std::string text =
       "#!/usr/sbin/nft -f\n# Slipway: default-deny inbound; only the ports of this image's role are open.\n"
-      "flush ruleset\n\ntable inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n"
+      "flush ruleset\n\ntable inet filter {\n";
+  if (def.role == "loadbalancer") text += "  set service_ports {\n    type inet_service\n  }\n";
+  text +=
+      "  chain input {\n    type filter hook input priority 0; policy drop;\n"
       "    ct state established,related accept\n    ct state invalid drop\n    iif lo accept\n"
       // Protocol numbers, not names: nft resolves names through /etc/protocols,
       // which a minbase Debian tree lacks (netbase is not installed).
@@ -122,10 +127,16 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
     text += "    tcp dport { " + ports(def.hardening.open_tcp_ports) + " } accept\n";
   if (!def.hardening.open_udp_ports.empty())
     text += "    udp dport { " + ports(def.hardening.open_udp_ports) + " } accept\n";
+  if (def.hardening.allow_node_ports) text += "    tcp dport 30000-32767 accept comment \"NodePorts\"\n";
   if (def.hardening.allow_vrrp) text += "    ip protocol 112 accept comment \"vrrp\"\n";
+  // A load balancer's Service ports: lb-apply fills the set, and keeps its
+  // elements in /etc/slipway/lb/ports.nft, which is read back at boot.
+  if (def.role == "loadbalancer") text += "    tcp dport @service_ports accept comment \"Services (lb-apply)\"\n";
   text +=
-      "  }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"
+      "  }\n"
+      "  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"
       "  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n";
+  if (def.role == "loadbalancer") text += "include \"/etc/slipway/lb/*.nft\"\n";
   if (auto st = Write(root, "/etc/nftables.conf", text, 0755, rec); !st) return st;
   std::string wants = root + "/etc/systemd/system/sysinit.target.wants";
   std::error_code ec;

@@ -87,6 +87,7 @@ void ReadHardening(const toml::table& t, ImageDefinition* d, Diagnostics* diags)
   s.open_tcp_ports = r.IntArray("open_tcp_ports", Need::kOptional, 1, 65535).value_or(std::vector<int64_t>{});
   s.open_udp_ports = r.IntArray("open_udp_ports", Need::kOptional, 1, 65535).value_or(std::vector<int64_t>{});
   s.allow_vrrp = r.Bool("allow_vrrp", Need::kOptional).value_or(false);
+  s.allow_node_ports = r.Bool("allow_node_ports", Need::kOptional).value_or(false);
   s.setuid_allow = r.StringArray("setuid_allow", Need::kOptional).value_or(std::vector<std::string>{});
   for (const std::string& p : s.setuid_allow) {
     if (p.empty() || p[0] != '/')

@@ -36,6 +36,9 @@ struct HardeningSpec {
   std::vector<int64_t> open_tcp_ports;
   std::vector<int64_t> open_udp_ports;
   bool allow_vrrp = false;
+  /// Kubernetes' NodePort range, 30000-32767/tcp, open on input (the ports
+  /// a worker must accept from the load balancers).
+  bool allow_node_ports = false;
   std::vector<std::string> setuid_allow;
 };
 

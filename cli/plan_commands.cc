@@ -2,12 +2,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <set>
+#include <sstream>
 
 #include "builder/kubernetes_bundle.h"
 #include "cli/commands.h"
@@ -20,6 +23,7 @@
 #include "common/state_lock.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
+#include "installer/apply/lb_push.h"
 #include "installer/plan/catalog.h"
 #include "installer/plan/config_gen.h"
 #include "installer/plan/lb_sync.h"
@@ -71,7 +75,7 @@ constexpr const char* kPlanHelp =
 constexpr const char* kLbHelp =
     "usage: slipway lb render --plan PLAN.json --cluster NAME --services FILE.toml [--out FILE]\n"
     "       slipway lb sync --plan PLAN.json --cluster NAME [--services FILE|-] [--state DIR]\n"
-    "                       [--out-dir DIR]\n\n"
+    "                       [--out-dir DIR] [--render-only]\n\n"
     "sync reads the Services as the Kubernetes API lists them: the v1 List that\n"
     "'kubectl get svc -A -o json' prints (stdin with '-' or no --services), or the\n"
     "TOML form below (a FILE ending in .toml). Each Service of type LoadBalancer\n"
@@ -79,11 +83,19 @@ constexpr const char* kLbHelp =
     "/var/lib/slipway), or gets spec.loadBalancerIP when it is in the pool, or the\n"
     "lowest free one; removed Services free theirs. It renders haproxy.cfg (one\n"
     "frontend per Service port) and, for a keepalived pair, each LB's\n"
-    "keepalived.conf with the Service VIPs in the VRRP instance; checks them with\n"
-    "haproxy -c and keepalived -t; writes them to --out-dir; records the VIPs; and\n"
-    "prints, on stdout, the status.loadBalancer.ingress each Service should get, as\n"
-    "a v1 List (for kubectl patch or a controller). Not built yet: installing the\n"
-    "files in the running LB VMs and reloading HAProxy there.\n\n"
+    "keepalived.conf with the Service VIPs in the VRRP instance (a single LB holds\n"
+    "them as addresses); checks them with haproxy -c and keepalived -t; writes them\n"
+    "to --out-dir; records the VIPs; installs them in every load-balancer VM of the\n"
+    "cluster; and prints, on stdout, the status.loadBalancer.ingress each Service\n"
+    "should get, as a v1 List (for kubectl patch or a controller).\n\n"
+    "Install: ssh as root to each LB with the cluster's own key (STATE/secrets/\n"
+    "lb-ssh_CLUSTER/key, made by apply, which put its public key in the LBs). That\n"
+    "key can only run lb-apply, which checks the files again, renames them into\n"
+    "place, opens the Service ports in the LB's firewall, reloads HAProxy seamlessly\n"
+    "and reloads keepalived. Host keys are trusted on first use (STATE/lb/\n"
+    "known_hosts). Nothing needs a network beyond the LBs' own. --render-only stops\n"
+    "before the install. An LB that cannot be reached or refuses is named, the\n"
+    "others are still installed, and the exit code is 1: run sync again.\n\n"
     "render (and sync's TOML form):\n"
     "Renders the haproxy.cfg of a workload cluster's load-balancer VMs: the API\n"
     "frontend plus one frontend per Service of type LoadBalancer, each on a VIP from\n"
@@ -279,15 +291,80 @@ std::string Validate(const std::vector<std::string>& cmd, const std::string& fil
   if (auto st = WriteFileAtomic(file, text, 0600); !st) return st.error().message();
   std::vector<std::string> argv = cmd;
   argv.push_back(file);
-  auto r = RunCommand(argv, {"", "", {}, true});
+  RunOptions opts;
+  opts.allow_failure = true;
+  auto r = RunCommand(argv, opts);
   if (!r) return r.error().message();
   if (r->exit_code != 0) return Join(argv, " ") + " refused it:\n" + r->out + r->err;
   return "";
 }
 
+// Installs the checked files in every load balancer of the cluster, over
+// SSH with the cluster's key (installer/apply/lb_push.h). Returns the exit
+// code: 0 when every LB took them, 1 when one could not (each is named).
+int InstallLbRules(const std::string& state, const std::string& cluster, bool ha,
+                   const std::vector<installer::VrrpPeer>& lbs, int prefix,
+                   const std::map<std::string, std::string>& files, const std::vector<installer::LbRule>& rules,
+                   const std::set<std::string>& vips, Io io) {
+  if (lbs.empty()) {
+    io.err << "lb sync: cluster '" << cluster << "' has no load-balancer VMs; nothing to install\n";
+    return 1;
+  }
+  const std::string key = state + "/secrets/lb-ssh_" + cluster + "/key";
+  if (::access(key.c_str(), R_OK) != 0) {
+    io.err << "lb sync: no load-balancer key for cluster '" << cluster << "' (" << key
+           << "): apply makes it and puts it in the LBs; run apply with this --state first, or add --render-only\n";
+    return 1;
+  }
+  std::set<int> port_set;
+  for (const installer::LbRule& r : rules) port_set.insert(static_cast<int>(r.service.port));
+  std::vector<int> ports(port_set.begin(), port_set.end());
+  // A single LB holds the Service VIPs as addresses of its own (a pair's
+  // keepalived holds them in the VRRP instance).
+  std::string addresses;
+  if (!ha) {
+    for (const std::string& vip : vips) addresses += vip + "/" + std::to_string(prefix) + "\n";
+  }
+  installer::LbLogin login;
+  login.key_file = key;
+  login.known_hosts = state + "/lb/known_hosts";
+  int failed = 0;
+  for (const installer::VrrpPeer& lb : lbs) {
+    auto k = files.find("keepalived-" + lb.name + ".conf");
+    auto payload = installer::LbPayload(files.at("haproxy.cfg"), k == files.end() ? "" : k->second, ports,
+                                        ha ? std::nullopt : std::optional<std::string>(addresses));
+    if (!payload) return ReportError("lb sync", payload.error(), io);
+    auto t0 = std::chrono::steady_clock::now();
+    auto said = installer::PushLbPayload(lb.name, lb.ip, *payload, login);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!said) {
+      io.err << "lb sync: " << said.error().message() << "\n";
+      ++failed;
+      continue;
+    }
+    std::ostringstream secs;
+    secs.precision(2);
+    secs << std::fixed << s;
+    std::string one_line = *said;
+    std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+    io.err << "installed on " << lb.name << " (" << lb.ip << ") in " << secs.str() << " s: " << one_line << "\n";
+  }
+  if (failed) {
+    io.err << "lb sync: " << failed << " of " << lbs.size()
+           << " load balancer(s) do not have these rules; fix what is said above and run lb sync again\n";
+    return 1;
+  }
+  return 0;
+}
+
 int RunLbSync(std::span<char* const> argv, Io io) {
-  auto args = Args::Parse(
-      argv, {{"help"}, {"plan", true}, {"cluster", true}, {"services", true}, {"state", true}, {"out-dir", true}});
+  auto args = Args::Parse(argv, {{"help"},
+                                 {"plan", true},
+                                 {"cluster", true},
+                                 {"services", true},
+                                 {"state", true},
+                                 {"out-dir", true},
+                                 {"render-only"}});
   if (!args) return UsageError("lb sync", args.error(), kLbHelp, io);
   if (args->Has("help")) {
     io.out << kLbHelp;
@@ -363,18 +440,18 @@ int RunLbSync(std::span<char* const> argv, Io io) {
   auto haproxy = installer::RenderLbConfig(*plan, cluster, *rules);
   if (!haproxy) return ReportError("lb sync", haproxy.error(), io);
   std::map<std::string, std::string> files = {{"haproxy.cfg", *haproxy}};
-  if (c->lb_ha) {
-    std::vector<installer::VrrpPeer> peers;
-    int prefix = 24;
-    for (const std::string& id : c->vms) {
-      const installer::PlanVm* vm = plan->FindVm(id);
-      if (vm && vm->role == "loadbalancer" && !vm->nics.empty()) {
-        peers.push_back({vm->name, vm->nics[0].ip});
-        prefix = vm->nics[0].prefix;
-      }
+  std::vector<installer::VrrpPeer> peers;  // every LB of the cluster, in plan order
+  int prefix = 24;
+  for (const std::string& id : c->vms) {
+    const installer::PlanVm* vm = plan->FindVm(id);
+    if (vm && vm->role == "loadbalancer" && !vm->nics.empty()) {
+      peers.push_back({vm->name, vm->nics[0].ip});
+      prefix = vm->nics[0].prefix;
     }
-    std::set<std::string> extra;
-    for (const auto& [key, vip] : *vips) extra.insert(vip);
+  }
+  std::set<std::string> extra;
+  for (const auto& [key, vip] : *vips) extra.insert(vip);
+  if (c->lb_ha) {
     for (size_t i = 0; i < peers.size(); ++i) {
       auto k = installer::KeepalivedConfig(cluster, i, peers, c->api_vip, prefix,
                                            std::vector<std::string>(extra.begin(), extra.end()));
@@ -413,8 +490,10 @@ int RunLbSync(std::span<char* const> argv, Io io) {
   for (const auto& [key, vip] : previous) {
     if (!vips->count(key)) io.err << "service " << key << ": removed, " << vip << " freed\n";
   }
+  int rc = 0;
+  if (!args->Has("render-only")) rc = InstallLbRules(state, cluster, c->lb_ha, peers, prefix, files, *rules, extra, io);
   io.out << DumpJson(installer::IngressList(services, *vips), 2) << "\n";
-  return 0;
+  return rc;
 }
 
 int RunLb(std::span<char* const> argv, Io io) {

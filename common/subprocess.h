@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct RunOptions {
   std::string cwd;
   std::map<std::string, std::string> env;  ///< added to the environment
   bool allow_failure = false;              ///< return the result even when exit != 0
+  /// Written to the command's stdin (then closed) when set; otherwise stdin
+  /// is inherited.
+  std::optional<std::string> input;
 };
 
 struct RunOutput {

@@ -121,4 +121,40 @@ Result<Issued> IssueCert(const CertSpec& spec, const Issued* issuer) {
   return Issued{BioText(key_bio.get()), BioText(cert_bio.get()), Sha256Hex(spki)};
 }
 
+namespace {
+
+// RFC 4251 "string": a 32-bit big-endian length, then the bytes.
+void SshString(std::string* out, const std::string& s) {
+  uint32_t n = htonl(static_cast<uint32_t>(s.size()));
+  out->append(reinterpret_cast<const char*>(&n), 4);
+  out->append(s);
+}
+
+}  // namespace
+
+Result<SshKeyPair> MakeSshKey(const std::string& comment) {
+  for (char ch : comment) {
+    if (ch <= ' ' || ch > '~') return Error::Input("an SSH key comment must be printable ASCII without spaces");
+  }
+  Key key(EVP_EC_gen("P-256"));
+  if (!key) return Error::Runtime("cannot generate an SSH key");
+  // The public point, uncompressed (0x04 || X || Y), as RFC 5656 puts it.
+  unsigned char point[65];
+  size_t len = 0;
+  if (!EVP_PKEY_get_octet_string_param(key.get(), "encoded-pub-key", point, sizeof point, &len) || len != 65) {
+    return Error::Runtime("cannot read the SSH key's public point");
+  }
+  std::string blob;
+  SshString(&blob, "ecdsa-sha2-nistp256");
+  SshString(&blob, "nistp256");
+  SshString(&blob, std::string(reinterpret_cast<const char*>(point), len));
+  std::string b64(4 * ((blob.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                          reinterpret_cast<const unsigned char*>(blob.data()), static_cast<int>(blob.size()));
+  b64.resize(static_cast<size_t>(n));
+  Bio key_bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  return SshKeyPair{BioText(key_bio.get()), "ecdsa-sha2-nistp256 " + b64 + (comment.empty() ? "" : " " + comment)};
+}
+
 }  // namespace slipway::installer

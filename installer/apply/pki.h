@@ -37,4 +37,15 @@ struct Issued {
 /// dotted quad, or a PEM that does not parse, is an error naming it.
 Result<Issued> IssueCert(const CertSpec& spec, const Issued* issuer);
 
+/// An SSH key pair for Slipway's own logins (the per-cluster key that
+/// `lb sync` installs Service rules with): EC P-256, the private key as
+/// PKCS#8 PEM (which OpenSSH reads), the public key as one authorized_keys
+/// line "ecdsa-sha2-nistp256 BASE64 COMMENT". `comment` must be printable
+/// ASCII without spaces.
+struct SshKeyPair {
+  std::string private_pem;
+  std::string public_line;
+};
+Result<SshKeyPair> MakeSshKey(const std::string& comment);
+
 }  // namespace slipway::installer

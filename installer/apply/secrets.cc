@@ -278,6 +278,25 @@ Result<std::string> SecretStore::Get(const std::string& name) {
     return cache_.at(name);
   }
   if (StartsWith(kind, "etcd-")) return GetEtcd(kind, owner);
+  if (kind == "lb-ssh-key" || kind == "lb-ssh-pub") {
+    // The per-cluster key `lb sync` logs in to the load balancers with: one
+    // set, so that a crash never leaves a public key without its private key.
+    if (owner.empty()) return Error::Input("secret '" + name + "' names no cluster (" + kind + "/<cluster>)");
+    const std::string set = "lb-ssh_" + owner;
+    auto files = LoadSet(set, {"key", "pub"}, "the load-balancer SSH key of cluster '" + owner + "'");
+    if (!files) return std::move(files).error();
+    if (!*files) {
+      auto made = MakeSshKey("slipway-lb-" + owner);
+      if (!made) return std::move(made).error();
+      if (auto st = WriteSet(set, {{"key", made->private_pem}, {"pub", made->public_line}}); !st) {
+        return std::move(st).error();
+      }
+      files = std::optional<std::vector<std::string>>({made->private_pem, made->public_line});
+    }
+    cache_["lb-ssh-key/" + owner] = (**files)[0];
+    cache_["lb-ssh-pub/" + owner] = (**files)[1];
+    return cache_.at(name);
+  }
   std::string path = PathOf(name);
   if (::access(path.c_str(), F_OK) == 0) {
     auto v = ReadFile(path);

@@ -43,7 +43,9 @@ class SecretStore {
   /// (supplied with Put; empty when none was), and the etcd PKI (see above):
   /// etcd-ca-cert/<cluster>, etcd-cert/<cluster>.<member>,
   /// etcd-key/<cluster>.<member>, etcd-client-cert/<cluster>,
-  /// etcd-client-key/<cluster>. A leaf is issued once and kept; a CA set
+  /// etcd-client-key/<cluster>, and lb-ssh-key/<cluster> + lb-ssh-pub/<cluster>
+  /// (the set lb-ssh_<cluster>/{key,pub}: the SSH key `lb sync` installs
+  /// Service rules with). A leaf is issued once and kept; a CA set
   /// that is missing while certificates it issued remain is an error.
   Result<std::string> Get(const std::string& name);
   /// Names the address of etcd member `member` of `cluster`, from the plan,

@@ -7,6 +7,7 @@
 
 #include "common/hash.h"
 #include "common/kubernetes.h"
+#include "common/lb_apply.h"
 #include "common/strings.h"
 #include "installer/detect/match.h"
 #include "installer/plan/config_gen.h"
@@ -392,6 +393,13 @@ class Planner {
           lb->files.push_back(
               {"/etc/slipway/vip", spec.cluster.api_vip + "/" + std::to_string(spec.prefix) + "\n", "0644", {}});
         }
+        // `slipway lb sync` logs in with the cluster's own key, which can only
+        // run lb-apply (install checked Service rules, reload): see
+        // docs/load-balancer.md.
+        lb->files.push_back({"/root/.ssh/authorized_keys",
+                             std::string(kLbApplyKeyOptions) + " {{secret:lb-ssh-pub/" + spec.cluster.name + "}}\n",
+                             "0600",
+                             {}});
       }
       std::vector<PlanVm*> nodes = cps;  // a cluster has control planes or (management) an API server
       nodes.insert(nodes.end(), apis.begin(), apis.end());

@@ -81,9 +81,13 @@ TEST_CASE("a prod cluster has 3 control planes, 2 LBs with keepalived, Linux and
   CHECK(prod->lb_ha);
   const PlanVm* lb2 = p->FindVm("vm/prod/prod-lb-2");
   REQUIRE(lb2);
-  REQUIRE(lb2->files.size() == 2);
+  REQUIRE(lb2->files.size() == 3);
   CHECK(lb2->files[1].content.find("state BACKUP") != std::string::npos);
   CHECK(lb2->files[1].content.find("10.30.0.200/24 dev eth0") != std::string::npos);
+  // lb sync's key: root may run lb-apply with it, and nothing else.
+  CHECK(lb2->files[2].path == "/root/.ssh/authorized_keys");
+  CHECK(lb2->files[2].mode == "0600");
+  CHECK(lb2->files[2].content == "restrict,command=\"/usr/lib/slipway/lb-apply\" {{secret:lb-ssh-pub/prod}}\n");
   const PlanVm* win = p->FindVm("vm/prod/prod-windows-1");
   REQUIRE(win);
   CHECK(win->os == "windows");
@@ -240,6 +244,8 @@ TEST_CASE("plans hold secret references, never secret values") {
                      "bootstrap-token/mgmt", "bootstrap-token/prod", "ca-cert-hash/prod", "ca-cert/mgmt",
                      "ca-cert/prod", "ca-key/mgmt", "ca-key/prod", "certificate-key/mgmt", "certificate-key/prod",
                      "encryption-key/mgmt", "encryption-key/prod", "password/windows-admin", "ssh-authorized-keys",
+                     // lb sync's key, authorized in each cluster's load balancers.
+                     "lb-ssh-pub/mgmt", "lb-ssh-pub/prod",
                      // One etcd member per control plane (the management API server too).
                      "etcd-ca-cert/mgmt", "etcd-ca-cert/prod", "etcd-cert/mgmt.mgmt-apiserver",
                      "etcd-cert/prod.prod-cp-1", "etcd-cert/prod.prod-cp-2", "etcd-cert/prod.prod-cp-3",

@@ -184,7 +184,7 @@ TEST_CASE(
                         testing::SourceDir() + "/profiles/clusters/prod.toml --out " + plan);
   REQUIRE(r.exit_code == 0);
   std::string sync = testing::Slipway() + " lb sync --plan " + plan + " --cluster prod --state " + dir / "state" +
-                     " --out-dir " + dir / "out";
+                     " --out-dir " + dir / "out --render-only";
   // kubectl's output on stdin: shop/web (two TCP ports and a UDP one) and
   // shop/db (loadBalancerIP) are LoadBalancers; the others are not.
   r = testing::Run(sync + " < " + testing::Fixtures() + "/lb/services-1.json");
@@ -223,6 +223,15 @@ TEST_CASE(
   CHECK(cfg.find("frontend svc-default-api-8080") != std::string::npos);
   auto rec = nlohmann::json::parse(testing::ReadText(dir / "state/lb/prod.json"));
   CHECK(rec["vips"] == nlohmann::json({{"default/api", "10.30.0.201"}, {"shop/db", "10.30.0.205"}}));
+
+  // Without --render-only, sync installs; with no cluster key (apply makes
+  // it) it says so, names the fix and exits 1.
+  r = testing::Run(testing::Slipway() + " lb sync --plan " + plan + " --cluster prod --state " + dir / "state" +
+                   " --services " + testing::Fixtures() + "/lb/services-2.json");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("no load-balancer key for cluster 'prod' (" + dir / "state/secrets/lb-ssh_prod/key" +
+                   "): apply makes it") != std::string::npos);
 }
 
 TEST_CASE("lb sync refuses a ServiceList that is not what the API prints, naming the item") {

@@ -22,12 +22,14 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "common/strings.h"
 #include "etcd_client.h"
@@ -113,6 +115,47 @@ const installer::PlanVm& Vm(const installer::Plan& p, const std::string& name) {
   throw;
 }
 
+// An HTTP/1.0 GET of / at ip:port from the daemon's namespace, within 3 s:
+// the whole response, or "" when nothing answered.
+std::string HttpGet(const testing::QemuLibvirtd& d, const std::string& ip, int port) {
+  return d
+      .Exec("timeout 3 bash -c 'exec 3<>/dev/tcp/" + ip + "/" + std::to_string(port) +
+            " && printf \"GET / HTTP/1.0\\r\\nHost: " + ip + "\\r\\n\\r\\n\" >&3 && cat <&3' 2>/dev/null")
+      .out;
+}
+
+// The Service backend on a worker: a real HTTP server (Perl is in every
+// Debian image; the node image has neither Python nor busybox), one
+// connection at a time, answering with the worker's name.
+constexpr const char* kBackend = R"PL(use strict; use IO::Socket::INET;
+$SIG{PIPE} = 'IGNORE';
+my $s = IO::Socket::INET->new(LocalPort => 30080, Listen => 64, ReuseAddr => 1) or die "bind: $!";
+while (my $c = $s->accept) {
+  while (my $l = <$c>) { last if $l =~ /^\r?\n$/; }
+  my $b = "slipway backend $ARGV[0]\n";
+  print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
+  close $c;
+}
+)PL";
+
+// A v1 List of Services as kubectl prints it: each (namespace, name, port) a
+// LoadBalancer to NodePort 30080.
+std::string ServiceList(const std::vector<std::tuple<std::string, std::string, int>>& services) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& [ns, name, port] : services) {
+    items.push_back(
+        {{"apiVersion", "v1"},
+         {"kind", "Service"},
+         {"metadata", {{"name", name}, {"namespace", ns}}},
+         {"spec",
+          {{"type", "LoadBalancer"},
+           {"ports",
+            {{{"name", "http"}, {"protocol", "TCP"}, {"port", port}, {"targetPort", 8080}, {"nodePort", 30080}}}}}},
+         {"status", {{"loadBalancer", nlohmann::json::object()}}}});
+  }
+  return nlohmann::json({{"apiVersion", "v1"}, {"kind", "List"}, {"items", items}}).dump(2);
+}
+
 // Waits until every VM's console shows its ready marker; returns the
 // seconds each took (from the call), or stops at `timeout_s`.
 std::map<std::string, double> WaitReady(const installer::Plan& plan, const std::string& state, int timeout_s) {
@@ -159,6 +202,16 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   REQUIRE(planned.exit_code == 0);
   installer::Plan plan = nlohmann::json::parse(testing::ReadText(dir / "plan.json")).get<installer::Plan>();
   REQUIRE(plan.networks[0].mode == NetworkMode::kBridge);
+  // The operator's SSH key, where the installer keeps the answer file's
+  // ssh_authorized_keys: the first-boot agent gives it to the slipway user,
+  // and the test logs in to a worker with it to start a Service backend.
+  fs::create_directories(dir / "state/secrets");
+  fs::permissions(dir / "state", fs::perms::owner_all);
+  fs::permissions(dir / "state/secrets", fs::perms::owner_all);
+  REQUIRE(testing::Run("ssh-keygen -q -t ed25519 -N '' -C slipway-test -f " + dir / "operator").exit_code == 0);
+  testing::WriteText(dir / "state/secrets/ssh-authorized-keys",
+                     std::string(Trim(testing::ReadText(dir / "operator.pub"))));
+  fs::permissions(dir / "state/secrets/ssh-authorized-keys", fs::perms::owner_read | fs::perms::owner_write);
   REQUIRE(plan.networks[0].bridge == "slwbr0");
 
   auto t_daemon = Clock::now();
@@ -325,6 +378,96 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   std::string backup = master == "ha-lb-1" ? "ha-lb-2" : "ha-lb-1";
   CHECK(NeighbourMac(daemon, ha.api_vip) == Vm(plan, master).nics[0].mac);
 
+  // 7. A Service of type LoadBalancer on the running load balancers. A
+  // real HTTP server on the worker, on the Service's NodePort; lb sync
+  // installs the rule in both LBs over SSH with the cluster's key; a GET to
+  // the Service's VIP answers through HAProxy.
+  const installer::PlanVm* worker = nullptr;
+  for (const auto& vm : plan.vms) {
+    if (vm.cluster == "ha" && vm.role == "worker") worker = &vm;
+  }
+  REQUIRE(worker);
+  testing::WriteText(dir / "backend.pl", kBackend);
+  auto backend = daemon.Exec("ssh -F /dev/null -i " + dir / "operator" +
+                             " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                             "-o ConnectTimeout=20 -o LogLevel=ERROR slipway@" +
+                             worker->nics[0].ip + " 'cat >backend.pl && (perl backend.pl " + worker->name +
+                             " >/dev/null 2>&1 </dev/null &)' < " + dir / "backend.pl");
+  INFO(backend.out << backend.err);
+  REQUIRE(backend.exit_code == 0);
+  auto t_backend = Clock::now();
+  while (Since(t_backend) < 30 && HttpGet(daemon, worker->nics[0].ip, 30080).empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  REQUIRE(HttpGet(daemon, worker->nics[0].ip, 30080).find("slipway backend " + worker->name) != std::string::npos);
+
+  std::string sync = testing::Slipway() + " lb sync --plan " + dir / "plan.json" + " --cluster ha --state " +
+                     dir / "state" + " --services ";
+  testing::WriteText(dir / "svc-1.json", ServiceList({{"shop", "web", 80}}));
+  auto t_sync = Clock::now();
+  auto synced = daemon.Exec(sync + dir / "svc-1.json");
+  double sync_s = Since(t_sync);
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+  CHECK(synced.err.find("installed on ha-lb-1") != std::string::npos);
+  CHECK(synced.err.find("installed on ha-lb-2") != std::string::npos);
+  CHECK(synced.err.find("haproxy reloaded") != std::string::npos);
+  auto ingress = nlohmann::json::parse(synced.out);
+  std::string svc_vip = ingress["items"][0]["status"]["loadBalancer"]["ingress"][0]["ip"];
+  // HAProxy marks the NodePort up after two good checks, 2 s apart.
+  auto t_get = Clock::now();
+  double first_get = -1;
+  while (Since(t_get) < 60) {
+    if (HttpGet(daemon, svc_vip, 80).find("slipway backend " + worker->name) != std::string::npos) {
+      first_get = Since(t_get);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  WARN("lb sync to both LBs: " << sync_s << " s; the Service " << svc_vip << ":80 answered " << first_get
+                               << " s later");
+  REQUIRE(first_get >= 0);
+
+  // A second sync adds a Service while GETs run against the first: the
+  // reload must not drop a connection (HAProxy's master-worker reload).
+  testing::WriteText(dir / "svc-2.json", ServiceList({{"shop", "web", 80}, {"shop", "api", 8080}}));
+  // The GET loop runs in the background of the same shell as the sync.
+  std::string get_loop = R"SH(rm -f @STOP@
+( while [ ! -e @STOP@ ]; do
+    if timeout 3 bash -c 'exec 3<>/dev/tcp/@VIP@/80 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>/dev/null |
+      grep -q 'slipway backend'; then echo ok; else echo error; fi
+  done >@GETS@ ) &
+sleep 3
+@SYNC@ >@OUT@ 2>@ERR@
+rc=$?
+sleep 3
+touch @STOP@
+wait
+exit $rc
+)SH";
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{{"@STOP@", dir / "stop"},
+                                                                                 {"@VIP@", svc_vip},
+                                                                                 {"@GETS@", dir / "gets"},
+                                                                                 {"@SYNC@", sync + dir / "svc-2.json"},
+                                                                                 {"@OUT@", dir / "sync2.out"},
+                                                                                 {"@ERR@", dir / "sync2.err"}}) {
+    for (size_t at; (at = get_loop.find(from)) != std::string::npos;) get_loop.replace(at, from.size(), to);
+  }
+  auto reload = daemon.Exec(get_loop);
+  INFO(testing::ReadText(dir / "sync2.err"));
+  CHECK(reload.exit_code == 0);
+  std::string gets = testing::ReadText(dir / "gets");
+  size_t ok_gets = 0, failed_gets = 0;
+  for (const std::string& line : Split(gets, '\n')) {
+    if (line == "ok") ++ok_gets;
+    if (line == "error") ++failed_gets;
+  }
+  WARN("GETs through " << svc_vip << ":80 during the reload of both LBs: " << ok_gets << " answered, " << failed_gets
+                       << " connection errors");
+  CHECK(ok_gets >= 3);
+  CHECK(failed_gets == 0);
+  CHECK(testing::ReadText(dir / "sync2.err").find("service shop/api: ") != std::string::npos);
+
   // 3. The VRRP master goes away: the VIP moves to the backup.
   auto t_fail = Clock::now();
   REQUIRE(daemon.Virsh("destroy " + master).find("destroyed") != std::string::npos);
@@ -338,6 +481,32 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   }
   WARN("VRRP failover of " << ha.api_vip << " from " << master << " to " << backup << ": " << failover << " s");
   CHECK(failover > 0);
+  // The Service's VIP moved with it: the same GET answers through the backup.
+  double svc_failover = -1;
+  while (Since(t_fail) < 60) {
+    if (HttpGet(daemon, svc_vip, 80).find("slipway backend " + worker->name) != std::string::npos) {
+      svc_failover = Since(t_fail);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  WARN("the Service " << svc_vip << ":80 answered through " << backup << " " << svc_failover
+                      << " s after the master was destroyed");
+  CHECK(svc_failover > 0);
+  // The Services are removed while the old master is down: the backup drops
+  // the rules and the VIPs, the down LB is named, and sync exits 1.
+  testing::WriteText(dir / "svc-0.json", ServiceList({}));
+  auto removed = daemon.Exec(sync + dir / "svc-0.json");
+  INFO(removed.out << removed.err);
+  CHECK(removed.exit_code == 1);
+  CHECK(removed.err.find("installed on " + backup) != std::string::npos);
+  CHECK(removed.err.find("load balancer " + master) != std::string::npos);
+  CHECK(removed.err.find("service shop/web: removed, " + svc_vip + " freed") != std::string::npos);
+  auto t_gone = Clock::now();
+  while (Since(t_gone) < 20 && Connects(daemon, svc_vip, 80))
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(!Connects(daemon, svc_vip, 80));
+  CHECK(HttpGet(daemon, svc_vip, 80).empty());
 
   // A rerun starts the stopped VM again and changes nothing else.
   auto rerun = daemon.Exec(apply);
