@@ -138,6 +138,10 @@ if [ -s /etc/slipway/vip ] && command -v ip >/dev/null; then
     console "slipway-firstboot: cannot add VIP $vip to $nic"
   fi
 fi
+# SSH host keys of this VM's own (the image carries none: see harden.cc).
+if command -v ssh-keygen >/dev/null && ! ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then
+  ssh-keygen -A >/dev/null 2>&1 && console "slipway-firstboot: SSH host keys made"
+fi
 # A single load balancer's Service VIPs (lb-apply keeps them here).
 if [ -s /etc/slipway/lb/addresses ] && command -v ip >/dev/null; then
   nic=$(awk 'NR == 1 { print $2 }' /run/slipway/nics)

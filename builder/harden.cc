@@ -102,6 +102,17 @@ Status Sshd(const std::string& root, const ImageDefinition& def, HardeningRecord
     text = *r;
   }
   if (auto st = Write(root, "/etc/ssh/sshd_config", SetKeys(text, kv), 0600, rec); !st) return st;
+  // The host keys openssh-server's install made would be the same in every
+  // VM of the image: any VM could then pose as any other. Each VM makes its
+  // own at first boot (the agent runs ssh-keygen -A before sshd starts).
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root + "/etc/ssh", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("ssh_host_", 0) != 0) continue;
+    fs::remove(e.path(), ec);
+    if (ec) return Error::Runtime("cannot remove " + e.path().string() + ": " + ec.message());
+    rec->changes.push_back("removed /etc/ssh/" + name);
+  }
   std::string dropin = "# Slipway hardening (also set in sshd_config).\n";
   for (const auto& [k, v] : kv) dropin += k + " " + v + "\n";
   return Write(root, "/etc/ssh/sshd_config.d/90-slipway.conf", dropin, 0600, rec);

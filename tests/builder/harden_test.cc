@@ -23,6 +23,7 @@ ImageDefinition NodeDef() {
   d.hardening.open_tcp_ports = {22, 6443, 10250};
   d.hardening.open_udp_ports = {8472};
   d.hardening.setuid_allow = {"/usr/bin/sudo"};
+  d.hardening.allow_node_ports = true;
   return d;
 }
 
@@ -33,6 +34,9 @@ void MakeTree(const testing::TempDir& t) {
                      "Include /etc/ssh/sshd_config.d/*.conf\n#PermitRootLogin prohibit-password\n"
                      "PasswordAuthentication yes\nX11Forwarding yes\n");
   testing::WriteText(t / "root/etc/fstab", "UUID=1234 / ext4 defaults 0 1\ntmpfs /tmp tmpfs defaults 0 0\n");
+  // The host keys openssh-server's postinst makes in the image build.
+  testing::WriteText(t / "root/etc/ssh/ssh_host_ed25519_key", "private");
+  testing::WriteText(t / "root/etc/ssh/ssh_host_ed25519_key.pub", "public");
   testing::WriteText(t / "root/usr/bin/sudo", "elf");
   testing::WriteText(t / "root/usr/bin/mount", "elf");
   ::chmod((t / "root/usr/bin/sudo").c_str(), 04755);
@@ -57,6 +61,10 @@ TEST_CASE("every hardening step changes the tree as declared") {
   CHECK(sshd.find("PermitRootLogin no\n") != std::string::npos);
   CHECK(sshd.find("PasswordAuthentication no\n") != std::string::npos);
   CHECK(sshd.find("PasswordAuthentication yes") == std::string::npos);
+  // No host key is shared by every VM of the image: each makes its own.
+  CHECK(!fs::exists(t / "root/etc/ssh/ssh_host_ed25519_key"));
+  CHECK(!fs::exists(t / "root/etc/ssh/ssh_host_ed25519_key.pub"));
+  CHECK(fs::exists(t / "root/etc/ssh/sshd_config"));
   CHECK(sshd.find("X11Forwarding no\n") != std::string::npos);
   CHECK(sshd.find("Ciphers chacha20-poly1305@openssh.com") != std::string::npos);
   CHECK(sshd.rfind("Include /etc/ssh/sshd_config.d/*.conf\n", 0) == 0);
@@ -66,6 +74,8 @@ TEST_CASE("every hardening step changes the tree as declared") {
   CHECK(nft.find("tcp dport { 22, 6443, 10250 } accept") != std::string::npos);
   CHECK(nft.find("udp dport { 8472 } accept") != std::string::npos);
   CHECK(nft.find("vrrp") == std::string::npos);
+  CHECK(nft.find("tcp dport 30000-32767 accept comment \"NodePorts\"") != std::string::npos);
+  CHECK(nft.find("service_ports") == std::string::npos);  // a load balancer's only
   CHECK(fs::read_symlink(t / "root/etc/systemd/system/sysinit.target.wants/nftables.service") ==
         "/lib/systemd/system/nftables.service");
   CHECK(Mode(t / "root/usr/bin/sudo") == 04755);  // allow-listed
@@ -101,9 +111,17 @@ TEST_CASE("the load-balancer role opens VRRP and allows binding the VIP") {
   ImageDefinition lb = NodeDef();
   lb.role = "loadbalancer";
   lb.hardening.allow_vrrp = true;
-  lb.hardening.steps = {"sysctl", "nftables"};
+  lb.hardening.steps = {"sysctl", "nftables", "sshd"};
   REQUIRE(Harden(t / "root", lb).ok());
-  CHECK(testing::ReadText(t / "root/etc/nftables.conf").find("ip protocol 112 accept comment \"vrrp\"") !=
+  std::string nft = testing::ReadText(t / "root/etc/nftables.conf");
+  CHECK(nft.find("ip protocol 112 accept comment \"vrrp\"") != std::string::npos);
+  // lb-apply's Service ports: a set, its rule, and the kept elements.
+  CHECK(nft.find("  set service_ports {\n    type inet_service\n  }\n  chain input {") != std::string::npos);
+  CHECK(nft.find("tcp dport @service_ports accept") != std::string::npos);
+  CHECK(nft.find("include \"/etc/slipway/lb/*.nft\"") != std::string::npos);
+  CHECK(nft.find("30000-32767") == std::string::npos);
+  // Root only with a key that forces a command (lb sync's key).
+  CHECK(testing::ReadText(t / "root/etc/ssh/sshd_config").find("PermitRootLogin forced-commands-only\n") !=
         std::string::npos);
   CHECK(testing::ReadText(t / "root/etc/sysctl.d/90-slipway-hardening.conf").find("net.ipv4.ip_nonlocal_bind = 1") !=
         std::string::npos);
