@@ -470,14 +470,16 @@ int RunLbSync(std::span<char* const> argv, Io io) {
     // need not have: the check runs in a private network namespace that
     // holds an eth0, where it can be made (root), else here. lb-apply
     // checks again in the VM itself.
-    std::string why =
-        is_haproxy
-            ? Validate({"haproxy", "-c", "-q", "-f"}, check_dir + "/" + name, text)
-            : Validate(RunCommand({"unshare", "--net", "--", "true"}, RunOptions{}).ok()
-                           ? std::vector<std::string>{"unshare", "--net", "--", "sh", "-c",
-                                                      "ip link add eth0 type dummy && exec keepalived -t -f \"$0\""}
-                           : std::vector<std::string>{"keepalived", "-t", "-f"},
-                       check_dir + "/" + name, text);
+    std::string why = is_haproxy ? Validate({"haproxy", "-c", "-q", "-f"}, check_dir + "/" + name, text)
+                                 : Validate(RunCommand({"unshare", "--net", "--", "ip", "link", "add", "eth0", "type",
+                                                        "veth", "peer", "name", "eth0-peer"},
+                                                       RunOptions{})
+                                                    .ok()
+                                                ? std::vector<std::string>{"unshare", "--net", "--", "sh", "-c",
+                                                                           "ip link add eth0 type veth peer name "
+                                                                           "eth0-peer && exec keepalived -t -f \"$0\""}
+                                 : std::vector<std::string>{"keepalived", "-t", "-f"},
+                                            check_dir + "/" + name, text);
     if (!why.empty()) return ReportError("lb sync", Error::Runtime(name + ": " + why), io);
   }
   std::filesystem::remove_all(check_dir, ec);

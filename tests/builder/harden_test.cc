@@ -111,6 +111,7 @@ TEST_CASE("the load-balancer role opens VRRP and allows binding the VIP") {
   ImageDefinition lb = NodeDef();
   lb.role = "loadbalancer";
   lb.hardening.allow_vrrp = true;
+  lb.hardening.allow_node_ports = false;
   lb.hardening.steps = {"sysctl", "nftables", "sshd"};
   REQUIRE(Harden(t / "root", lb).ok());
   std::string nft = testing::ReadText(t / "root/etc/nftables.conf");
