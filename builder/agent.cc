@@ -258,6 +258,23 @@ reload() {  # the unit reloads when it runs, starts when it does not
   fi
 }
 reload haproxy
+# A reload whose new worker cannot bind leaves the old one serving: wait for
+# every Service bind of the new config to listen, or say that it did not.
+binds=$(sed -n 's/^ *bind \([0-9.]*:[0-9]*\) transparent$/\1/p' /etc/haproxy/haproxy.cfg)
+missing=""
+for i in $(seq 1 20); do
+  missing=""
+  listening=$(ss -Hltn 2>/dev/null | awk '{ print $4 }')
+  for b in $binds; do echo "$listening" | grep -qx "$b" || missing="$missing $b"; done
+  [ -z "$missing" ] && break
+  sleep 0.5
+done
+if [ -n "$missing" ]; then
+  echo "lb-apply: haproxy does not listen on$missing after its reload: $(journalctl -u haproxy -n 5 --no-pager -o cat 2>/dev/null | tr '\n' ' ')" >&2
+  exit 1
+fi
+say "haproxy listens on: ${binds:-no Service}" | tr '\n' ' '
+echo
 [ "$vrrp" = 1 ] && reload keepalived
 say "done"
 )LBAPPLY";

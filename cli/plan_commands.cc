@@ -329,7 +329,11 @@ int InstallLbRules(const std::string& state, const std::string& cluster, bool ha
   login.key_file = key;
   login.known_hosts = state + "/lb/known_hosts";
   int failed = 0;
-  for (const installer::VrrpPeer& lb : lbs) {
+  // The standby first, the preferred VRRP master (the first LB) last: while
+  // the master reloads, the peer that could take its VIPs already has the
+  // new rules.
+  for (auto it = lbs.rbegin(); it != lbs.rend(); ++it) {
+    const installer::VrrpPeer& lb = *it;
     auto k = files.find("keepalived-" + lb.name + ".conf");
     auto payload = installer::LbPayload(files.at("haproxy.cfg"), k == files.end() ? "" : k->second, ports,
                                         ha ? std::nullopt : std::optional<std::string>(addresses));
@@ -478,7 +482,7 @@ int RunLbSync(std::span<char* const> argv, Io io) {
                                                 ? std::vector<std::string>{"unshare", "--net", "--", "sh", "-c",
                                                                            "ip link add eth0 type veth peer name "
                                                                            "eth0-peer && exec keepalived -t -f \"$0\""}
-                                 : std::vector<std::string>{"keepalived", "-t", "-f"},
+                                                : std::vector<std::string>{"keepalived", "-t", "-f"},
                                             check_dir + "/" + name, text);
     if (!why.empty()) return ReportError("lb sync", Error::Runtime(name + ": " + why), io);
   }
