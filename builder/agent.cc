@@ -138,9 +138,12 @@ if [ -s /etc/slipway/vip ] && command -v ip >/dev/null; then
     console "slipway-firstboot: cannot add VIP $vip to $nic"
   fi
 fi
-# SSH host keys of this VM's own (the image carries none: see harden.cc).
-if command -v ssh-keygen >/dev/null && ! ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then
-  ssh-keygen -A >/dev/null 2>&1 && console "slipway-firstboot: SSH host keys made"
+# An SSH host key of this VM's own (the image carries none: see harden.cc).
+# Ed25519 only, the one sshd is configured for: an RSA key takes many
+# seconds to make under emulation.
+if command -v ssh-keygen >/dev/null && [ ! -e /etc/ssh/ssh_host_ed25519_key ]; then
+  ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key >/dev/null 2>&1 &&
+    console "slipway-firstboot: SSH host key made"
 fi
 # A single load balancer's Service VIPs (lb-apply keeps them here).
 if [ -s /etc/slipway/lb/addresses ] && command -v ip >/dev/null; then
@@ -407,7 +410,8 @@ Status InstallAgent(const std::string& root, const std::string& image_role) {
   std::string firstboot =
       "[Unit]\nDescription=Slipway first-boot agent (NoCloud seed)\nAfter=local-fs.target "
       "systemd-udev-trigger.service\n"
-      "Before=network-pre.target network-online.target\nWants=network-pre.target\n\n"
+      // ssh.service explicitly: sshd needs the host keys the agent makes.
+      "Before=network-pre.target network-online.target ssh.service\nWants=network-pre.target\n\n"
       "[Service]\nType=oneshot\nExecStart=/usr/lib/slipway/firstboot\n"
       "StandardOutput=journal+console\nRemainAfterExit=yes\n\n[Install]\nWantedBy=multi-user.target\n";
   std::string setup =

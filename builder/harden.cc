@@ -78,6 +78,8 @@ Status Sshd(const std::string& root, const ImageDefinition& def, HardeningRecord
   // forces a command: the cluster's lb-apply key (common/lb_apply.h).
   const std::vector<std::pair<std::string, std::string>> kv = {
       {"PermitRootLogin", def.role == "loadbalancer" ? "forced-commands-only" : "no"},
+      // The one host key each VM makes at first boot (agent.cc).
+      {"HostKey", "/etc/ssh/ssh_host_ed25519_key"},
       {"PasswordAuthentication", "no"},
       {"KbdInteractiveAuthentication", "no"},
       {"PermitEmptyPasswords", "no"},
