@@ -132,6 +132,14 @@ void SshString(std::string* out, const std::string& s) {
 
 }  // namespace
 
+std::string Base64(const std::string& data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
 Result<SshKeyPair> MakeSshKey(const std::string& comment) {
   for (char ch : comment) {
     if (ch <= ' ' || ch > '~') return Error::Input("an SSH key comment must be printable ASCII without spaces");
@@ -148,10 +156,7 @@ Result<SshKeyPair> MakeSshKey(const std::string& comment) {
   SshString(&blob, "ecdsa-sha2-nistp256");
   SshString(&blob, "nistp256");
   SshString(&blob, std::string(reinterpret_cast<const char*>(point), len));
-  std::string b64(4 * ((blob.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                          reinterpret_cast<const unsigned char*>(blob.data()), static_cast<int>(blob.size()));
-  b64.resize(static_cast<size_t>(n));
+  std::string b64 = Base64(blob);
   Bio key_bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   return SshKeyPair{BioText(key_bio.get()), "ecdsa-sha2-nistp256 " + b64 + (comment.empty() ? "" : " " + comment)};

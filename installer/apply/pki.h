@@ -42,6 +42,9 @@ Result<Issued> IssueCert(const CertSpec& spec, const Issued* issuer);
 /// PKCS#8 PEM (which OpenSSH reads), the public key as one authorized_keys
 /// line "ecdsa-sha2-nistp256 BASE64 COMMENT". `comment` must be printable
 /// ASCII without spaces.
+/// Standard base64 (RFC 4648, padded, no line breaks).
+std::string Base64(const std::string& data);
+
 struct SshKeyPair {
   std::string private_pem;
   std::string public_line;

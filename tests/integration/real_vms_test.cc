@@ -124,6 +124,17 @@ std::string HttpGet(const testing::QemuLibvirtd& d, const std::string& ip, int p
       .out;
 }
 
+// Polls HttpGet until the response holds `want`, every `poll_ms`, until
+// `timeout_s` after `t0`. Returns the seconds since t0, or -1.
+double WaitForPage(const testing::QemuLibvirtd& d, const std::string& ip, int port, const std::string& want,
+                   Clock::time_point t0, int timeout_s, int poll_ms) {
+  while (Since(t0) < timeout_s) {
+    if (HttpGet(d, ip, port).find(want) != std::string::npos) return Since(t0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  return -1;
+}
+
 // The Service backend on a worker: a real HTTP server (Perl is in every
 // Debian image; the node image has neither Python nor busybox), one
 // connection at a time, answering with the worker's name.
@@ -388,11 +399,12 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   }
   REQUIRE(worker);
   testing::WriteText(dir / "backend.pl", kBackend);
-  auto backend = daemon.Exec("ssh -F /dev/null -i " + dir / "operator" +
-                             " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-                             "-o ConnectTimeout=20 -o LogLevel=ERROR slipway@" +
-                             worker->nics[0].ip + " 'cat >backend.pl && (perl backend.pl " + worker->name +
-                             " >/dev/null 2>&1 </dev/null &)' < " + dir / "backend.pl");
+  // ssh as the operator (the slipway user) to a VM's address.
+  const std::string operator_ssh = "ssh -F /dev/null -i " + dir / "operator" +
+                                   " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                                   "-o ConnectTimeout=20 -o LogLevel=ERROR slipway@";
+  auto backend = daemon.Exec(operator_ssh + worker->nics[0].ip + " 'cat >backend.pl && (perl backend.pl " +
+                             worker->name + " >/dev/null 2>&1 </dev/null &)' < " + dir / "backend.pl");
   INFO(backend.out << backend.err);
   REQUIRE(backend.exit_code == 0);
   auto t_backend = Clock::now();
@@ -415,15 +427,8 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   auto ingress = nlohmann::json::parse(synced.out);
   std::string svc_vip = ingress["items"][0]["status"]["loadBalancer"]["ingress"][0]["ip"];
   // HAProxy marks the NodePort up after two good checks, 2 s apart.
-  auto t_get = Clock::now();
-  double first_get = -1;
-  while (Since(t_get) < 60) {
-    if (HttpGet(daemon, svc_vip, 80).find("slipway backend " + worker->name) != std::string::npos) {
-      first_get = Since(t_get);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  const std::string page = "slipway backend " + worker->name;
+  double first_get = WaitForPage(daemon, svc_vip, 80, page, Clock::now(), 60, 500);
   WARN("lb sync to both LBs: " << sync_s << " s; the Service " << svc_vip << ":80 answered " << first_get
                                << " s later");
   REQUIRE(first_get >= 0);
@@ -485,23 +490,13 @@ exit $rc
   WARN("VRRP failover of " << ha.api_vip << " from " << master << " to " << backup << ": " << failover << " s");
   CHECK(failover > 0);
   // The Service's VIP moved with it: the same GET answers through the backup.
-  double svc_failover = -1;
-  while (Since(t_fail) < 60) {
-    if (HttpGet(daemon, svc_vip, 80).find("slipway backend " + worker->name) != std::string::npos) {
-      svc_failover = Since(t_fail);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  double svc_failover = WaitForPage(daemon, svc_vip, 80, page, t_fail, 60, 200);
   WARN("the Service " << svc_vip << ":80 answered through " << backup << " " << svc_failover
                       << " s after the master was destroyed");
   if (svc_failover < 0) {
     // What the backup holds, as its operator sees it.
     auto seen = daemon.Exec(
-        "ssh -F /dev/null -i " + dir / "operator" +
-        " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=20 "
-        "-o LogLevel=ERROR slipway@" +
-        Vm(plan, backup).nics[0].ip +
+        operator_ssh + Vm(plan, backup).nics[0].ip +
         " 'ip -4 -o addr show; ss -Hltn; systemctl is-active haproxy keepalived; ps -eo pid,lstart,args | grep -E "
         "\"[h]aproxy|[k]eepalived\"; grep -c svc- /etc/haproxy/haproxy.cfg; grep dev /etc/keepalived/keepalived.conf; "
         "timeout 5 bash -c \"exec 3<>/dev/tcp/" +
