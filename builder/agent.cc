@@ -152,10 +152,13 @@ if [ -s /etc/slipway/lb/addresses ] && command -v ip >/dev/null; then
   for a in $(cat /etc/slipway/lb/addresses); do ip addr replace "$a" dev "$nic" 2>/dev/null; done
 fi
 # SSH keys: the ssh_authorized_keys list of user-data, for the slipway user
-# (made here when the image has none: no password, a login by key only).
+# (made here when the image has none: no password, a login by key only). The
+# operator reads the system journal (group systemd-journal), not root's files.
 keys=$(sed -n 's/^ *- "\(ssh-[^"]*\)"$/\1/p; s/^ *- "\(ecdsa-[^"]*\)"$/\1/p' "$seed/user-data")
 if [ -n "$keys" ] && ! id slipway >/dev/null 2>&1; then
-  useradd -m -s /bin/sh -p '*' slipway 2>/dev/null || console "slipway-firstboot: cannot add the slipway user"
+  groups=""
+  getent group systemd-journal >/dev/null 2>&1 && groups="-G systemd-journal"
+  useradd -m -s /bin/sh -p '*' $groups slipway 2>/dev/null || console "slipway-firstboot: cannot add the slipway user"
 fi
 if [ -n "$keys" ] && [ -d /home/slipway ]; then
   mkdir -p /home/slipway/.ssh && echo "$keys" >/home/slipway/.ssh/authorized_keys
@@ -180,7 +183,10 @@ const std::string& LbApplyScript() {
 # reloaded. Written by Slipway's image builder; see docs/load-balancer.md.
 set -u
 umask 077
-say() { echo "lb-apply: $*"; }
+# Each step says how long the run has taken (a reload under TCG is slow).
+t0=$(date +%s%N)
+elapsed() { t=$((($(date +%s%N) - t0) / 10000000)); printf '%d.%02d' $((t / 100)) $((t % 100)); }
+say() { echo "lb-apply: $* (at $(elapsed) s)"; }
 work=$(mktemp -d /run/slipway-lb-apply.XXXXXX) || { echo "lb-apply: cannot make a temp folder" >&2; exit 1; }
 fail() { echo "lb-apply: $*; nothing changed" >&2; rm -rf "$work"; exit 1; }
 exec 9>/run/slipway-lb-apply.lock

@@ -135,10 +135,19 @@ Result<std::string> KeepalivedConfig(const std::string& cluster, size_t index, c
       "    }\n"
       "    virtual_ipaddress {\n"
       "        " +
-      tok(vip + "/" + std::to_string(prefix)) + " dev eth0\n";
-  for (const std::string& v : extra_vips) out += "        " + tok(v + "/" + std::to_string(prefix)) + " dev eth0\n";
+      tok(vip + "/" + std::to_string(prefix)) + " dev eth0\n    }\n";
+  // Service VIPs are held and moved with the API VIP, but are not in the
+  // adverts: VRRPv2 adverts carry the addresses, and a peer drops adverts
+  // whose list differs from its own. During an lb sync the pair holds
+  // different lists for a while; with the Service VIPs in the adverts, the
+  // standby would drop the master's adverts, become master too, and take the
+  // VIPs (resetting connections) until both had the same list.
+  if (!extra_vips.empty()) {
+    out += "    virtual_ipaddress_excluded {\n";
+    for (const std::string& v : extra_vips) out += "        " + tok(v + "/" + std::to_string(prefix)) + " dev eth0\n";
+    out += "    }\n";
+  }
   out +=
-      "    }\n"
       "    track_script {\n"
       "        chk_haproxy\n"
       "    }\n"

@@ -36,7 +36,9 @@ struct VrrpPeer {
 /// a check that lowers the priority when HAProxy is not running. Values go
 /// through ConfigToken, as in HaproxyApiConfig.
 /// `extra_vips` (Service VIPs from `slipway lb sync`) join the API VIP in
-/// the same VRRP instance, so they fail over together.
+/// the same VRRP instance, so they fail over together, but as
+/// virtual_ipaddress_excluded: out of the adverts, so that a pair whose
+/// Service lists differ during a sync does not split (see the .cc).
 Result<std::string> KeepalivedConfig(const std::string& cluster, size_t index, const std::vector<VrrpPeer>& peers,
                                      const std::string& vip, int prefix,
                                      const std::vector<std::string>& extra_vips = {});

@@ -204,10 +204,16 @@ TEST_CASE(
   CHECK(cfg.find("frontend svc-shop-web-443\n    bind 10.30.0.201:443") != std::string::npos);
   CHECK(cfg.find("server node1 10.30.0.15:30443") != std::string::npos);
   CHECK(cfg.find("30444") == std::string::npos);  // the UDP port has no rule
-  // prod's keepalived pair carries the Service VIPs with the API VIP.
+  // prod's keepalived pair carries the Service VIPs with the API VIP, out of
+  // the adverts (virtual_ipaddress_excluded), which carry the API VIP only.
   std::string ka = testing::ReadText(dir / "out/keepalived-prod-lb-1.conf");
+  size_t excluded = ka.find("virtual_ipaddress_excluded {");
+  REQUIRE(excluded != std::string::npos);
+  CHECK(ka.find("10.30.0.201/24 dev eth0") > excluded);
+  CHECK(ka.find("10.30.0.205/24 dev eth0") > excluded);
   CHECK(ka.find("10.30.0.201/24 dev eth0") != std::string::npos);
   CHECK(ka.find("10.30.0.205/24 dev eth0") != std::string::npos);
+  CHECK(ka.find("/24 dev eth0") < excluded);  // the API VIP, advertised
   CHECK(testing::Run("keepalived -t -f " + dir / "out/keepalived-prod-lb-2.conf").exit_code == 0);
 
   // The second sync: web is gone (its rule and VIP too), api is new and

@@ -440,12 +440,18 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   std::string get_loop = R"SH(rm -f @STOP@
 ( while [ ! -e @STOP@ ]; do
     # 10 s: a GET that a guest under TCG is slow to answer is slow, not dropped.
-    if timeout 10 bash -c 'exec 3<>/dev/tcp/@VIP@/80 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>/dev/null |
-      grep -q 'slipway backend'; then echo ok; else echo "error $(date +%s.%N)"; fi
+    t=$(date +%s.%N)
+    got=$(timeout 10 bash -c 'exec 3<>/dev/tcp/@VIP@/80 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>&1 | head -c 300 | tr -c '[:print:]' ' ')
+    # Each line: result, start time, took, the MAC the host's ARP holds for the VIP.
+    mac=$(ip neigh show @VIP@ | sed -n 's/.*lladdr \([^ ]*\).*/\1/p')
+    took=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    case "$got" in *'slipway backend'*) echo "ok $t $took $mac" ;; *) echo "error $t $took $mac: $got" ;; esac
   done >@GETS@ ) &
 sleep 3
+echo "sync-start $(date +%s.%N)" >>@GETS@.times
 @SYNC@ >@OUT@ 2>@ERR@
 rc=$?
+echo "sync-end $(date +%s.%N)" >>@GETS@.times
 sleep 3
 touch @STOP@
 wait
@@ -464,14 +470,34 @@ exit $rc
   CHECK(reload.exit_code == 0);
   std::string gets = testing::ReadText(dir / "gets");
   size_t ok_gets = 0, failed_gets = 0;
+  std::string errors;
   for (const std::string& line : Split(gets, '\n')) {
-    if (line == "ok") ++ok_gets;
-    if (line.rfind("error", 0) == 0) ++failed_gets;
+    if (line.rfind("ok ", 0) == 0) ++ok_gets;
+    if (line.rfind("error", 0) == 0) {
+      ++failed_gets;
+      if (errors.size() < 6000) errors += line + "\n";
+    }
   }
-  INFO("GET results (errors carry their time):\n" << gets.substr(0, 4000));
+  // The failed GETs with their times, the VIP's MAC on the host and the
+  // sync's start and end: a VIP that moved shows here as a changed MAC.
+  INFO("failed GETs (result, start, took, VIP MAC):\n"
+       << errors << testing::ReadText(dir / "gets.times") << "first and last GETs:\n"
+       << gets.substr(0, 300) << "\n...\n"
+       << gets.substr(gets.size() > 300 ? gets.size() - 300 : 0));
   INFO("the sync:\n" << testing::ReadText(dir / "sync2.err"));
   WARN("GETs through " << svc_vip << ":80 during the reload of both LBs: " << ok_gets << " answered, " << failed_gets
                        << " connection errors");
+  if (failed_gets > 0) {
+    // HAProxy logs each connection (option tcplog) with its termination
+    // state; keepalived its VRRP transitions. The operator reads the journal.
+    for (const char* lb : {"ha-lb-1", "ha-lb-2"}) {
+      auto journal = daemon.Exec(
+          operator_ssh + Vm(plan, lb).nics[0].ip +
+          " 'journalctl -u haproxy -u keepalived -o short-unix --no-pager | grep -v \" -- \" | tail -n 80'");
+      UNSCOPED_INFO(lb << "'s haproxy and keepalived journal (the lines of clean connections left out):\n"
+                       << journal.out << journal.err);
+    }
+  }
   CHECK(ok_gets >= 3);
   CHECK(failed_gets == 0);
   CHECK(testing::ReadText(dir / "sync2.err").find("service shop/api: ") != std::string::npos);
