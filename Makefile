@@ -28,7 +28,7 @@ demo: deps
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DSLIPWAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(DEV_CMAKE_ARGS) $(CMAKE_ARGS)
-	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests slipway slipway-installer
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests slipway
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
