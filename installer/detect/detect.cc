@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -179,6 +180,57 @@ Probed<std::string> DiskSerial(const Sysroot& s, const std::string& base, const 
   return Probed<std::string>::Unknown("no serial in " + base + "/serial, device/serial or device/vpd_pg80");
 }
 
+bool IsPciAddress(std::string_view v) {  // DDDD:BB:DD.F
+  if (v.size() != 12 || v[4] != ':' || v[7] != ':' || v[10] != '.') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11}) {
+    if (!std::isxdigit(static_cast<unsigned char>(v[i]))) return false;
+  }
+  return true;
+}
+
+// The /dev/disk/by-path names udev's path_id (systemd 252) gives a disk,
+// derived from its sysfs path, for the buses whose names need only that path
+// and one attribute. The live ISO runs no udev, so it has no by-path links.
+//   virtio-blk: pci-ADDR, and virtio-pci-ADDR (60-persistent-storage.rules)
+//   NVMe:       pci-ADDR-nvme-NSID (the namespace's nsid attribute)
+//   ATA:        pci-ADDR-ata-PORT.TARGET, and the older pci-ADDR-ata-PORT
+//               (PORT: ata_port/ataN/port_no; TARGET from H:C:T:L)
+// ADDR is the PCI function nearest the disk (path_id skips the bridges above
+// it). Other buses (SCSI host numbering, USB, port multipliers) need udev's
+// links: nothing is derived for them, so a by_path rule cannot match a
+// wrong disk by a guessed name.
+std::vector<std::string> PathIdFromSysfs(const Sysroot& s, const std::string& name, const std::string& resolved) {
+  std::vector<std::string> parts = Split(resolved, '/');
+  size_t pci = parts.size();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (IsPciAddress(parts[i])) pci = i;
+  }
+  if (pci + 1 >= parts.size()) return {};
+  const std::string at = "pci-" + parts[pci];
+  const std::string& next = parts[pci + 1];
+  if (StartsWith(next, "virtio") && pci + 3 < parts.size() && parts[pci + 2] == "block") {
+    return {at, "virtio-" + at};
+  }
+  if (next == "nvme") {
+    auto nsid = s.ReadLine("/sys/block/" + name + "/nsid");
+    if (nsid.ok() && !nsid->empty() && nsid->find_first_not_of("0123456789") == std::string::npos) {
+      return {at + "-nvme-" + *nsid};
+    }
+    return {};
+  }
+  if (StartsWith(next, "ata") && next.size() > 3 && next.find_first_not_of("0123456789", 3) == std::string::npos) {
+    std::string dir;
+    for (size_t i = 1; i <= pci + 1; ++i) dir += "/" + parts[i];
+    auto port = s.ReadLine(dir + "/ata_port/" + next + "/port_no");
+    // .../ataN/hostH/targetH:C:T/H:C:T:L/block/NAME
+    if (!port.ok() || pci + 4 >= parts.size()) return {};
+    std::vector<std::string> hctl = Split(parts[pci + 4], ':');
+    if (hctl.size() != 4 || hctl[1] != "0") return {};  // a port multiplier's bus: udev names it otherwise
+    return {at + "-ata-" + *port + "." + hctl[2], at + "-ata-" + *port};
+  }
+  return {};
+}
+
 Disk DetectDisk(const Sysroot& s, const std::string& name) {
   Disk d;
   d.name = name;
@@ -213,6 +265,8 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
     auto target = s.ReadLink("/dev/disk/by-path/" + link);
     if (target && std::filesystem::path(*target).filename() == name) d.by_path.push_back(link);
   }
+  // No udev links (the live ISO): the names udev would give, where sure.
+  if (d.by_path.empty()) d.by_path = PathIdFromSysfs(s, name, s.Resolve(base).value_or(""));
   auto contents = ProbeDiskContents(s.Path("/dev/" + name), name, "/dev/" + name);
   d.contents =
       contents ? Probed<DiskContents>::Known(*contents) : Probed<DiskContents>::Unknown(contents.error().message());

@@ -156,6 +156,41 @@ TEST_CASE("twelve disks: transports, the boot USB stick and what may hold data")
   CHECK(*r.nics[1].driver == "mlx5_core");
 }
 
+TEST_CASE("without udev's links, by-path names are derived from sysfs as udev names them, where that is certain") {
+  // twelve-disks has no /dev/disk/by-path (a live system without udev).
+  auto r = DetectHost("twelve-disks");
+  using V = std::vector<std::string>;
+  // NVMe behind a bridge: the nearest PCI function and the nsid attribute.
+  CHECK(DiskNamed(r, "nvme0n1").by_path == V{"pci-0000:40:00.0-nvme-1"});
+  CHECK(DiskNamed(r, "nvme3n1").by_path == V{"pci-0000:43:00.0-nvme-1"});
+  // ATA: port_no and the SCSI target, with the older name too.
+  CHECK(DiskNamed(r, "sda").by_path == V{"pci-0000:00:17.0-ata-1.0", "pci-0000:00:17.0-ata-1"});
+  CHECK(DiskNamed(r, "sde").by_path == V{"pci-0000:00:17.0-ata-5.0", "pci-0000:00:17.0-ata-5"});
+  // ata6 has no port_no in this sysroot, and USB names need udev: nothing.
+  CHECK(DiskNamed(r, "sdf").by_path.empty());
+  CHECK(DiskNamed(r, "sdg").by_path.empty());
+  // virtio-blk: the PCI function, plus the virtio- link of udev's rules.
+  auto b = DetectHost("bios-only");
+  CHECK(DiskNamed(b, "vda").by_path == V{"pci-0000:00:02.0", "virtio-pci-0000:00:02.0"});
+  CHECK(DiskNamed(b, "vdb").by_path == V{"pci-0000:00:06.0", "virtio-pci-0000:00:06.0"});
+}
+
+TEST_CASE("udev's by-path links, when the sysroot has them, are taken as they are") {
+  testing::TempDir t;
+  std::filesystem::copy(HostDir("bios-only"), t.path(),
+                        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+  std::filesystem::create_directories(t / "dev/disk/by-path");
+  std::filesystem::create_symlink("../../vdb", t / "dev/disk/by-path/pci-0000:00:06.0-custom");
+  Sysroot root(t.path());
+  auto usage = RecordedFsUsage::Load(t / "statvfs.json");
+  REQUIRE(usage.ok());
+  auto r = Detect(root, **usage, {});
+  REQUIRE(r.ok());
+  CHECK(DiskNamed(*r, "vdb").by_path == std::vector<std::string>{"pci-0000:00:06.0-custom"});
+  // A disk without a link still gets the derived names.
+  CHECK(DiskNamed(*r, "vda").by_path == std::vector<std::string>{"pci-0000:00:02.0", "virtio-pci-0000:00:02.0"});
+}
+
 TEST_CASE("two CSVs with different free space, one found by file-system type") {
   auto r = DetectHost("two-csvs");
   REQUIRE(r.csvs.size() == 2);
