@@ -139,13 +139,24 @@ double WaitForPage(const testing::QemuLibvirtd& d, const std::string& ip, int po
 // The Service backend on a worker: a real HTTP server (Perl is in every
 // Debian image; the node image has neither Python nor busybox), one
 // connection at a time, answering with the worker's name.
+// One process per connection: a connection that never sends its request
+// (HAProxy keeps both sides open for `timeout client`) must not stall the
+// others, as it did a single-threaded server after a VRRP flip.
 constexpr const char* kBackend = R"PL(use strict; use IO::Socket::INET;
 $SIG{PIPE} = 'IGNORE';
+$SIG{CHLD} = 'IGNORE';
 my $s = IO::Socket::INET->new(LocalPort => 30080, Listen => 64, ReuseAddr => 1) or die "bind: $!";
-while (my $c = $s->accept) {
-  while (my $l = <$c>) { last if $l =~ /^\r?\n$/; }
-  my $b = "slipway backend $ARGV[0]\n";
-  print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
+while (1) {
+  my $c = $s->accept or next;
+  my $pid = fork;
+  if (defined $pid && $pid == 0) {
+    alarm 30;
+    while (my $l = <$c>) { last if $l =~ /^\r?\n$/; }
+    my $b = "slipway backend $ARGV[0]\n";
+    print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
+    close $c;
+    exit 0;
+  }
   close $c;
 }
 )PL";
