@@ -506,6 +506,7 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
     INFO("the sync:\n" << testing::ReadText(dir / "sync2.err"));
     WARN("GETs through " << svc_vip << ":80 during the reload of both LBs: " << ok_gets << " answered, " << failed_gets
                          << " connection errors");
+    std::string journals;
     if (failed_gets > 0) {
       // HAProxy logs each connection (option tcplog) with its termination
       // state; keepalived its VRRP transitions. The operator reads the journal.
@@ -513,10 +514,11 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
         auto journal = daemon.Exec(
             operator_ssh + Vm(plan, lb).nics[0].ip +
             " 'journalctl -u haproxy -u keepalived -o short-unix --no-pager | grep -v \" -- \" | tail -n 80'");
-        UNSCOPED_INFO(lb << "'s haproxy and keepalived journal (the lines of clean connections left out):\n"
-                         << journal.out << journal.err);
+        journals += std::string(lb) + "'s haproxy and keepalived journal (the lines of clean connections left out):\n" +
+                    journal.out + journal.err + "\n";
       }
     }
+    INFO(journals);
     CHECK(ok_gets >= 3);
     CHECK(failed_gets == 0);
     CHECK(testing::ReadText(dir / "sync2.err").find("service shop/api: ") != std::string::npos);
