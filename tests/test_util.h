@@ -9,6 +9,8 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "installer/apply/seed_iso.h"
 
@@ -70,6 +72,16 @@ inline std::map<std::string, std::string> ReadIsoFiles(const std::string& iso) {
     for (auto& [name, body] : *r) files[name] = std::move(body);
   }
   return files;
+}
+
+/// `text` with every @NAME@ placeholder of `subs` replaced by its value
+/// (a test's shell script, filled with its paths and parameters).
+inline std::string FillTemplate(std::string text, const std::vector<std::pair<std::string, std::string>>& subs) {
+  for (const auto& [from, to] : subs) {
+    for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size())
+      text.replace(at, from.size(), to);
+  }
+  return text;
 }
 
 inline std::string Slipway() { return SLIPWAY_BINARY; }

@@ -90,14 +90,11 @@ wait $pr
 kill "$(head -n 1 haproxy.pid)" 2>/dev/null
 exit 0
 )SH";
-  for (const auto& [from, to] :
-       std::vector<std::pair<std::string, std::string>>{{"@DIR@", dir.path()},
-                                                        {"@VIP@", vip},
-                                                        {"@ADDRS@", addrs},
-                                                        {"@HOW@", how},
-                                                        {"@RELOADS@", std::to_string(reloads)}}) {
-    for (size_t at; (at = script.find(from)) != std::string::npos;) script.replace(at, from.size(), to);
-  }
+  script = testing::FillTemplate(std::move(script), {{"@DIR@", dir.path()},
+                                                     {"@VIP@", vip},
+                                                     {"@ADDRS@", addrs},
+                                                     {"@HOW@", how},
+                                                     {"@RELOADS@", std::to_string(reloads)}});
   testing::WriteText(dir / "run.sh", script);
   auto r = testing::Run("unshare --net --fork -- bash " + dir / "run.sh");
   Count c;

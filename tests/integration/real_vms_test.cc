@@ -475,15 +475,12 @@ TEST_CASE("the management cluster and an HA workload cluster run as real QEMU gu
   wait
   exit $rc
   )SH";
-    for (const auto& [from, to] :
-         std::vector<std::pair<std::string, std::string>>{{"@STOP@", dir / "stop"},
-                                                          {"@VIP@", svc_vip},
-                                                          {"@GETS@", dir / "gets"},
-                                                          {"@SYNC@", sync + dir / "svc-2.json"},
-                                                          {"@OUT@", dir / "sync2.out"},
-                                                          {"@ERR@", dir / "sync2.err"}}) {
-      for (size_t at; (at = get_loop.find(from)) != std::string::npos;) get_loop.replace(at, from.size(), to);
-    }
+    get_loop = testing::FillTemplate(std::move(get_loop), {{"@STOP@", dir / "stop"},
+                                                           {"@VIP@", svc_vip},
+                                                           {"@GETS@", dir / "gets"},
+                                                           {"@SYNC@", sync + dir / "svc-2.json"},
+                                                           {"@OUT@", dir / "sync2.out"},
+                                                           {"@ERR@", dir / "sync2.err"}});
     auto reload = daemon.Exec(get_loop);
     INFO(testing::ReadText(dir / "sync2.err"));
     CHECK(reload.exit_code == 0);

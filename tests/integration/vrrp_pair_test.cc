@@ -77,15 +77,12 @@ done
 cp @DIR@/a2.conf @DIR@/a.conf && kill -HUP $pa
 for i in $(seq @AFTER@); do sleep 0.5; echo "after $(holds a @API@) $(holds b @API@) $(holds a @SVC@)"; done
 )SH";
-  for (const auto& [from, to] :
-       std::vector<std::pair<std::string, std::string>>{{"@DIR@", dir.path()},
-                                                        {"@SAMPLES@", std::to_string(samples)},
-                                                        {"@AFTER@", std::to_string(samples_after)},
-                                                        {"@UNTIL_SPLIT@", until_split ? "1" : "0"},
-                                                        {"@API@", kApiVip},
-                                                        {"@SVC@", service_vip}}) {
-    for (size_t at; (at = script.find(from)) != std::string::npos;) script.replace(at, from.size(), to);
-  }
+  script = testing::FillTemplate(std::move(script), {{"@DIR@", dir.path()},
+                                                     {"@SAMPLES@", std::to_string(samples)},
+                                                     {"@AFTER@", std::to_string(samples_after)},
+                                                     {"@UNTIL_SPLIT@", until_split ? "1" : "0"},
+                                                     {"@API@", kApiVip},
+                                                     {"@SVC@", service_vip}});
   testing::WriteText(dir / "pair.sh", script);
   auto r = testing::Run("bash " + dir / "pair.sh");
   PairRun out;
