@@ -244,7 +244,8 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
   d.rotational = ReadFlag(s, base + "/queue/rotational");
   d.removable = ReadFlag(s, base + "/removable");
   d.read_only = ReadFlag(s, base + "/ro").value_or(false);
-  d.transport = Transport(name, s.Resolve(base).value_or(""));
+  const std::string resolved = s.Resolve(base).value_or("");  // the disk's device path in sysfs
+  d.transport = Transport(name, resolved);
   d.model = ReadString(s, base + "/device/model");
   if (!d.model.ok() && d.transport == "virtio") d.model = Probed<std::string>::Unknown("virtio disks report no model");
   d.serial = DiskSerial(s, base, d.transport);
@@ -266,7 +267,7 @@ Disk DetectDisk(const Sysroot& s, const std::string& name) {
     if (target && std::filesystem::path(*target).filename() == name) d.by_path.push_back(link);
   }
   // No udev links (the live ISO): the names udev would give, where sure.
-  if (d.by_path.empty()) d.by_path = PathIdFromSysfs(s, name, s.Resolve(base).value_or(""));
+  if (d.by_path.empty()) d.by_path = PathIdFromSysfs(s, name, resolved);
   auto contents = ProbeDiskContents(s.Path("/dev/" + name), name, "/dev/" + name);
   d.contents =
       contents ? Probed<DiskContents>::Known(*contents) : Probed<DiskContents>::Unknown(contents.error().message());
