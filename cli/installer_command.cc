@@ -245,6 +245,14 @@ int RunInstaller(std::span<char* const> argv, Io io) {
     if (r.contains("steps")) {
       io.out << "steps:    " << r["steps"]["created"] << " created, " << r["steps"]["kept"] << " kept\n";
     }
+    if (r.contains("kept") && r["kept"].is_array()) {
+      const char* label = "kept:     ";
+      for (const auto& k : r["kept"]) {
+        io.out << label << k.value("what", std::string("?")) << " " << k.value("path", std::string("?")) << ": "
+               << k.value("text", std::string("?")) << "\n";
+        label = "          ";
+      }
+    }
     if (r.contains("boots")) io.out << "boots:    " << r["boots"].size() << " since the install\n";
     io.out << "result:   " << r.value("result", std::string("?")) << "\n";
     if (r.contains("error")) io.err << "slipway-installer: error: " << r["error"].get<std::string>() << "\n";

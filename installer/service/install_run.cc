@@ -23,6 +23,7 @@
 #include "installer/detect/arp_probe.h"
 #include "installer/detect/boot_evidence.h"
 #include "installer/detect/detect.h"
+#include "installer/detect/kept_paths.h"
 #include "installer/detect/kvm_probe.h"
 #include "installer/detect/match.h"
 #include "installer/plan/catalog.h"
@@ -509,6 +510,27 @@ Status WriteInstallDisk(const InstallDiskChoice& choice, const Sysroot& sysroot,
   return Ok();
 }
 
+// report.json's "kept": where each persistent path really lives this boot.
+nlohmann::json KeptJson(const Sysroot& s, const std::vector<Csv>& csvs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const KeptPath& k : WhereKept(s, csvs)) {
+    const char* on = k.on == KeptOn::kCsv      ? "csv"
+                     : k.on == KeptOn::kDevice ? "device"
+                     : k.on == KeptOn::kRam    ? "ram"
+                                               : "unknown";
+    out.push_back({{"what", k.what},
+                   {"path", k.path},
+                   {"on", on},
+                   {"csv", k.csv},
+                   {"source", k.source},
+                   {"fs_type", k.fs_type},
+                   {"folder", k.folder},
+                   {"survives_reboot", k.SurvivesReboot()},
+                   {"text", k.Describe()}});
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::vector<std::string>& InstallPhases() {
@@ -546,6 +568,7 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
     run.report["boot"] = {{"cmdline", boot.cmdline}, {"sha256", boot.files}, {"pcr_sha256", boot.pcrs}};
     if (!boot.pcr_note.empty()) run.report["boot"]["pcr_note"] = boot.pcr_note;
   }
+  run.report["kept"] = KeptJson(sysroot, hw->csvs);
   {
     std::vector<std::string> data, csvs;
     for (const Disk* d : hw->DataDisks()) data.push_back(d->name);
@@ -790,6 +813,7 @@ InstallOutcome RunConverge(const InstallOptions& o, const InstallSink& sink) {
     if (!error.empty()) out.report["error"] = error;
     out.report["phases"] = boot["phases"];
     if (boot.contains("steps")) out.report["steps"] = boot["steps"];
+    if (boot.contains("kept")) out.report["kept"] = boot["kept"];
     out.report["exit_code"] = static_cast<int>(code);
     return out;
   };
@@ -839,6 +863,7 @@ InstallOutcome RunConverge(const InstallOptions& o, const InstallSink& sink) {
   ao.additive = true;  // a boot never removes anything
   if (auto hw = Detect(sysroot, StatvfsUsage(), {})) {
     ao.images_dir = FindImagesDir(sysroot, *hw, o.images_dir, o.storage_root).path;
+    run.report["kept"] = KeptJson(sysroot, hw->csvs);
   }
   auto sum = Apply(
       *plan, **hv, ao,
