@@ -70,7 +70,7 @@ installer::EventSink Printer(Io io, bool json) {
                                         {"n", e.n},
                                         {"total", e.total},
                                         {"action", e.action},
-                                        {"kind", e.step.kind},
+                                        {"kind", ToString(e.step.kind)},
                                         {"name", e.step.name},
                                         {"cluster", e.step.cluster},
                                         {"detail", e.detail}})
@@ -79,10 +79,11 @@ installer::EventSink Printer(Io io, bool json) {
     }
     if (tty) io.out << "\r\033[K";
     std::string verb = e.action == "keep" ? "keep" : e.action == "remove" ? "remove" : "create";
-    if (e.action == "create" && e.step.kind == "domain") verb = "define";
-    if (e.step.kind == "start") verb = e.action == "keep" ? "running" : "start";
-    io.out << "[" << e.n << "/" << e.total << "] " << verb << " " << (e.step.kind == "start" ? "domain" : e.step.kind)
-           << " " << (e.step.pool.empty() ? "" : e.step.pool + "/") << e.step.name
+    if (e.action == "create" && e.step.kind == installer::StepKind::kDomain) verb = "define";
+    if (e.step.kind == installer::StepKind::kStart) verb = e.action == "keep" ? "running" : "start";
+    io.out << "[" << e.n << "/" << e.total << "] " << verb << " "
+           << (e.step.kind == installer::StepKind::kStart ? "domain" : ToString(e.step.kind)) << " "
+           << (e.step.pool.empty() ? "" : e.step.pool + "/") << e.step.name
            << (e.detail.empty() ? "" : " (" + e.detail + ")") << "\n";
     if (tty && e.n < e.total) io.out << Bar(e.n, e.total) << " " << e.n << "/" << e.total << std::flush;
   };

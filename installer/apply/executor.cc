@@ -20,6 +20,32 @@
 namespace slipway::installer {
 
 namespace fs = std::filesystem;
+
+namespace {
+constexpr std::pair<StepKind, const char*> kStepKinds[] = {
+    {StepKind::kNetwork, "network"}, {StepKind::kPool, "pool"},   {StepKind::kBase, "base"},
+    {StepKind::kVolume, "volume"},   {StepKind::kSeed, "seed"},   {StepKind::kAnswer, "answer"},
+    {StepKind::kDomain, "domain"},   {StepKind::kStart, "start"},
+};
+}  // namespace
+
+std::string ToString(StepKind k) {
+  for (const auto& [kind, name] : kStepKinds) {
+    if (kind == k) return name;
+  }
+  return "?";
+}
+
+std::optional<StepKind> ParseStepKind(std::string_view s) {
+  for (const auto& [kind, name] : kStepKinds) {
+    if (s == name) return kind;
+  }
+  return std::nullopt;
+}
+
+bool IsVolume(StepKind k) {
+  return k == StepKind::kBase || k == StepKind::kVolume || k == StepKind::kSeed || k == StepKind::kAnswer;
+}
 using firmware::XmlEscape;
 
 namespace {
@@ -127,7 +153,10 @@ struct Owned {
     if (!text) return std::move(text).error();
     try {
       for (const auto& s : nlohmann::json::parse(*text)) {
-        o.steps.push_back({s.at("id"), s.at("kind"), s.at("name"), s.at("pool"), s.at("cluster"), s.at("plan_id")});
+        std::string kind = s.at("kind");
+        auto k = ParseStepKind(kind);
+        if (!k) return Error::Runtime(file + " is corrupt: unknown step kind '" + kind + "'");
+        o.steps.push_back({s.at("id"), *k, s.at("name"), s.at("pool"), s.at("cluster"), s.at("plan_id")});
       }
     } catch (const nlohmann::json::exception& e) {
       return Error::Runtime(file + " is corrupt: " + e.what());
@@ -138,7 +167,7 @@ struct Owned {
     nlohmann::json j = nlohmann::json::array();
     for (const Step& s : steps) {
       j.push_back({{"id", s.id},
-                   {"kind", s.kind},
+                   {"kind", ToString(s.kind)},
                    {"name", s.name},
                    {"pool", s.pool},
                    {"cluster", s.cluster},
@@ -186,13 +215,13 @@ class Executor {
   // What state is this step's object in?
   Status2 Observe(const Step& s, std::string* why) {
     std::string journal = journal_.LastState(s.id);
-    if (s.kind == "network") {
+    if (s.kind == StepKind::kNetwork) {
       ObjectState st = hv_.Network(s.name);
       if (!st.exists) return Status2::kMissing;
       if (UuidOf(st.xml) != NameUuid(s.plan_id)) return Drift(why, "network " + s.name + " exists with another UUID");
       return st.active && st.autostart ? Status2::kOk : Status2::kIncomplete;
     }
-    if (s.kind == "pool") {
+    if (s.kind == StepKind::kPool) {
       ObjectState st = hv_.Pool(s.name);
       if (!st.exists) return Status2::kMissing;
       if (UuidOf(st.xml) != NameUuid(s.plan_id))
@@ -204,11 +233,11 @@ class Executor {
       }
       return st.active ? Status2::kOk : Status2::kIncomplete;
     }
-    if (s.kind == "answer" && journal == "done" &&
+    if (s.kind == StepKind::kAnswer && journal == "done" &&
         FindWindowsKit(o_.images_dir, vms_.at(s.plan_id)->image).answer_iso.empty()) {
       return Status2::kOk;  // applied without a kit: nothing to hold (the note said so)
     }
-    if (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer") {
+    if (IsVolume(s.kind)) {
       if (std::string foreign = ForeignPool(s.pool); !foreign.empty()) return Drift(why, foreign);
       ObjectState st = hv_.Volume(s.pool, s.name);
       if (!st.exists) return Status2::kMissing;
@@ -218,7 +247,7 @@ class Executor {
       if (journal == "begin") {
         std::string user = VolumeUser(s.pool, s.name);
         if (!user.empty()) {
-          return Drift(why, s.kind + " volume " + s.pool + "/" + s.name + " is used by " + user +
+          return Drift(why, ToString(s.kind) + " volume " + s.pool + "/" + s.name + " is used by " + user +
                                 ", but the journal says its creation never finished (lost journal records?); "
                                 "Slipway leaves it alone. Check it, then record it with 'slipway apply' after "
                                 "moving " +
@@ -226,17 +255,17 @@ class Executor {
         }
         return Status2::kIncomplete;
       }
-      if (s.kind == "volume") {
+      if (s.kind == StepKind::kVolume) {
         uint64_t want = DiskOf(s).size_bytes;
         std::string cap = Field(st.xml, "<capacity unit='bytes'>", "</capacity>");
         if (cap != std::to_string(want))
           return Drift(why, "volume " + s.pool + "/" + s.name + " has capacity " + cap + ", the plan says " +
                                 std::to_string(want));
       }
-      if ((s.kind == "seed" || s.kind == "answer") && journal != "done") return Status2::kIncomplete;
+      if ((s.kind == StepKind::kSeed || s.kind == StepKind::kAnswer) && journal != "done") return Status2::kIncomplete;
       return Status2::kOk;
     }
-    if (s.kind == "domain") {
+    if (s.kind == StepKind::kDomain) {
       ObjectState st = hv_.Domain(s.name);
       if (!st.exists) return Status2::kMissing;
       if (UuidOf(st.xml) != vms_.at(s.plan_id)->uuid) {
@@ -270,9 +299,9 @@ class Executor {
       *note = "left alone: " + what + " " + s.name + " has UUID " + UuidOf(o.xml) + ", not Slipway's";
       return false;
     };
-    if (s.kind == "domain" || s.kind == "start") {
+    if (s.kind == StepKind::kDomain || s.kind == StepKind::kStart) {
       if (ours(hv_.Domain(s.name), "domain")) r = hv_.DeleteDomain(s.name);
-    } else if (s.kind == "volume" || s.kind == "seed" || s.kind == "base" || s.kind == "answer") {
+    } else if (IsVolume(s.kind)) {
       if (std::string foreign = ForeignPool(s.pool); !foreign.empty()) {
         *note = "left alone: " + foreign;
         return journal_.Record(s.id, "removed", *note);
@@ -281,13 +310,13 @@ class Executor {
       // Domains and overlays go first, so by now nothing of ours uses it;
       // anything that still does is not Slipway's to break.
       if (std::string user = VolumeUser(s.pool, s.name); !user.empty()) {
-        return Error::Runtime(s.kind + " volume " + s.pool + "/" + s.name + " is still used by " + user +
+        return Error::Runtime(ToString(s.kind) + " volume " + s.pool + "/" + s.name + " is still used by " + user +
                               "; Slipway does not delete a volume in use. Remove that user first, then run again");
       }
       r = hv_.DeleteVolume(s.pool, s.name);
-    } else if (s.kind == "network") {
+    } else if (s.kind == StepKind::kNetwork) {
       if (ours(hv_.Network(s.name), "network")) r = hv_.DeleteNetwork(s.name);
-    } else if (s.kind == "pool") {
+    } else if (s.kind == StepKind::kPool) {
       if (ours(hv_.Pool(s.name), "storage pool")) r = hv_.DeletePool(s.name);
     }
     if (!r) return r;
@@ -364,7 +393,7 @@ class Executor {
   }
 
   Status Do(const Step& s, Status2 state, std::string* note) {
-    if (s.kind == "network") {
+    if (s.kind == StepKind::kNetwork) {
       const PlanNetwork& n = *nets_.at(s.plan_id);
       if (n.mode == NetworkMode::kBridge && domain_type_ != "test" && !IsHostBridge(n.AttachBridge(), SystemIp())) {
         return Error::Runtime("network " + n.name + " attaches VMs to the host bridge " + n.AttachBridge() +
@@ -378,7 +407,7 @@ class Executor {
       }
       return hv_.StartNetwork(s.name, true);
     }
-    if (s.kind == "pool") {
+    if (s.kind == StepKind::kPool) {
       std::error_code ec;
       std::string dir = Root() + pools_.at(s.plan_id)->path;
       fs::create_directories(dir, ec);
@@ -395,11 +424,10 @@ class Executor {
       }
       return hv_.StartPool(s.name, true);
     }
-    if (state == Status2::kIncomplete &&
-        (s.kind == "base" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer")) {
+    if (state == Status2::kIncomplete && (IsVolume(s.kind))) {
       if (auto st = hv_.DeleteVolume(s.pool, s.name); !st) return st;
     }
-    if (s.kind == "base") {
+    if (s.kind == StepKind::kBase) {
       const PlanBaseVolume& b = *bases_.at(s.plan_id);
       std::string file = o_.images_dir.empty() ? "" : o_.images_dir + "/" + b.image + ".qcow2";
       uint64_t size = b.size_bytes;
@@ -417,7 +445,7 @@ class Executor {
       }
       return up;
     }
-    if (s.kind == "volume") {
+    if (s.kind == StepKind::kVolume) {
       const PlanDisk& d = DiskOf(s);
       std::string backing;
       if (d.kind == "os") {
@@ -426,9 +454,9 @@ class Executor {
       }
       return hv_.CreateVolume(s.pool, VolumeXml(s.name, d.size_bytes, "qcow2", backing));
     }
-    if (s.kind == "seed") return WriteSeed(s, note);
-    if (s.kind == "answer") return WriteAnswer(s, note);
-    if (s.kind == "domain") {
+    if (s.kind == StepKind::kSeed) return WriteSeed(s, note);
+    if (s.kind == StepKind::kAnswer) return WriteAnswer(s, note);
+    if (s.kind == StepKind::kDomain) {
       const PlanVm& vm = *vms_.at(s.plan_id);
       std::vector<std::string> paths;
       for (const PlanDisk& d : vm.disks) paths.push_back(hv_.VolumePath(PoolName(d.pool_id), d.name));
@@ -553,29 +581,28 @@ class Executor {
 std::vector<Step> PlanSteps(const Plan& plan) {
   std::vector<Step> out;
   std::map<std::string, std::string> pool_name;
+  // The journal key is the kind's spelling and the plan id.
+  auto add = [&](StepKind kind, const std::string& plan_id, const std::string& name, const std::string& pool,
+                 const std::string& cluster) {
+    out.push_back({ToString(kind) + ":" + plan_id, kind, name, pool, cluster, plan_id});
+  };
   for (const PlanPool& p : plan.pools) {
     pool_name[p.id] = p.name;
-    out.push_back({"pool:" + p.id, "pool", p.name, "", "", p.id});
+    add(StepKind::kPool, p.id, p.name, "", "");
   }
-  for (const PlanBaseVolume& b : plan.base_volumes) {
-    out.push_back({"base:" + b.id, "base", b.name, pool_name[b.pool_id], "", b.id});
-  }
+  for (const PlanBaseVolume& b : plan.base_volumes) add(StepKind::kBase, b.id, b.name, pool_name[b.pool_id], "");
   for (const PlanCluster& c : plan.clusters) {
     for (const PlanNetwork& n : plan.networks) {
-      if (n.id == c.network_id) out.push_back({"network:" + n.id, "network", n.name, "", c.name, n.id});
+      if (n.id == c.network_id) add(StepKind::kNetwork, n.id, n.name, "", c.name);
     }
     for (const std::string& id : c.vms) {
       const PlanVm* vm = plan.FindVm(id);
-      for (const PlanDisk& d : vm->disks) {
-        out.push_back({"volume:" + d.id, "volume", d.name, pool_name[d.pool_id], c.name, d.id});
-      }
-      out.push_back(
-          {"seed:" + vm->id, "seed", vm->name + "-seed.iso", pool_name[vm->disks[0].pool_id], c.name, vm->id});
-      if (vm->os == "windows") {
-        out.push_back({"answer:" + vm->id, "answer", AnswerName(*vm), pool_name[vm->disks[0].pool_id], c.name, vm->id});
-      }
-      out.push_back({"domain:" + vm->id, "domain", vm->name, "", c.name, vm->id});
-      out.push_back({"start:" + vm->id, "start", vm->name, "", c.name, vm->id});
+      for (const PlanDisk& d : vm->disks) add(StepKind::kVolume, d.id, d.name, pool_name[d.pool_id], c.name);
+      const std::string& pool = pool_name[vm->disks[0].pool_id];
+      add(StepKind::kSeed, vm->id, SeedName(*vm), pool, c.name);
+      if (vm->os == "windows") add(StepKind::kAnswer, vm->id, AnswerName(*vm), pool, c.name);
+      add(StepKind::kDomain, vm->id, vm->name, "", c.name);
+      add(StepKind::kStart, vm->id, vm->name, "", c.name);
     }
   }
   return out;
@@ -640,7 +667,8 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
   std::vector<Step> removals;
   for (const Step& s : owned->steps) {
     if (options.additive || wanted.count(s.id)) continue;
-    if (s.kind == "pool" || s.kind == "base" || s.kind == "network") continue;  // only destroy removes these
+    if (s.kind == StepKind::kPool || s.kind == StepKind::kBase || s.kind == StepKind::kNetwork)
+      continue;  // only destroy removes these
     if (!s.cluster.empty() && !clusters.count(s.cluster)) {
       return Error::Input("the plan drops cluster '" + s.cluster +
                           "', which Slipway created; remove it with 'slipway destroy --cluster " + s.cluster + "'");
@@ -660,13 +688,13 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
     if (st == Status2::kDrift) drift.push_back(why);
     if (st == Status2::kMissing || st == Status2::kIncomplete) {
       // "start" completes a define; count each object once.
-      if (s.kind != "start" || states.size() < 2 || states[states.size() - 2] == Status2::kOk) ++sum.to_create;
+      if (s.kind != StepKind::kStart || states.size() < 2 || states[states.size() - 2] == Status2::kOk) ++sum.to_create;
     }
   }
   std::set<std::string> removed_vms;
   for (const Step& s : removals) {
-    if (s.kind == "domain") ++sum.to_destroy;
-    if (s.kind == "volume" || s.kind == "seed" || s.kind == "answer") ++sum.to_destroy;
+    if (s.kind == StepKind::kDomain) ++sum.to_destroy;
+    if (s.kind == StepKind::kVolume || s.kind == StepKind::kSeed || s.kind == StepKind::kAnswer) ++sum.to_destroy;
     removed_vms.insert(s.plan_id);
   }
   if (announce) announce(sum);
@@ -696,7 +724,8 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
     if (auto st = ex.RemoveVmObject(s, &note); !st) return std::move(st).error();
     owned->Remove(s.id);
     if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-    if (note.empty() && (s.kind == "domain" || s.kind == "volume" || s.kind == "seed" || s.kind == "answer")) {
+    if (note.empty() && (s.kind == StepKind::kDomain || s.kind == StepKind::kVolume || s.kind == StepKind::kSeed ||
+                         s.kind == StepKind::kAnswer)) {
       ++sum.destroyed;
     }
     if (!note.empty()) sum.notes.push_back(note);
@@ -705,17 +734,17 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
     if (states[i] == Status2::kOk) {
-      if (s.kind != "start") ++sum.kept;
+      if (s.kind != StepKind::kStart) ++sum.kept;
       if (sink) sink({++n, total, "keep", s, ""});
       continue;
     }
     std::string note;
     if (auto st = ex.Run(s, states[i], &note); !st) {
       return std::move(st).error().Context("step " + std::to_string(n + 1) + "/" + std::to_string(total) + " (" +
-                                           s.kind + " " + s.name + ")");
+                                           ToString(s.kind) + " " + s.name + ")");
     }
-    if (s.kind != "start") ++sum.created;
-    if (!note.empty() && s.kind == "base") sum.notes.push_back(s.name + ": " + note);
+    if (s.kind != StepKind::kStart) ++sum.created;
+    if (!note.empty() && s.kind == StepKind::kBase) sum.notes.push_back(s.name + ": " + note);
     if (sink) sink({++n, total, "create", s, note});
   }
   return sum;
@@ -751,18 +780,18 @@ Result<ApplySummary> Destroy(Hypervisor& hv, const DestroyOptions& options, cons
   }
   // Reverse creation order; pools last (a pool must be empty to go).
   std::reverse(targets.begin(), targets.end());
-  std::stable_partition(targets.begin(), targets.end(), [](const Step& s) { return s.kind != "pool"; });
+  std::stable_partition(targets.begin(), targets.end(), [](const Step& s) { return s.kind != StepKind::kPool; });
   ApplySummary sum;
   sum.to_destroy = targets.size();
   size_t n = 0;
   for (const Step& s : targets) {
     std::string note;
     if (auto st = ex.RemoveVmObject(s, &note); !st) {
-      return std::move(st).error().Context("removing " + s.kind + " " + s.name);
+      return std::move(st).error().Context("removing " + ToString(s.kind) + " " + s.name);
     }
     owned->Remove(s.id);
     if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-    if (note.empty() && s.kind != "start") ++sum.destroyed;
+    if (note.empty() && s.kind != StepKind::kStart) ++sum.destroyed;
     if (!note.empty()) sum.notes.push_back(note);
     if (sink) sink({++n, targets.size(), "remove", s, note});
   }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -14,10 +16,19 @@
 
 namespace slipway::installer {
 
+/// What a step makes. ToString gives the spelling the journal, owned.json
+/// and `apply --json` use.
+enum class StepKind { kNetwork, kPool, kBase, kVolume, kSeed, kAnswer, kDomain, kStart };
+std::string ToString(StepKind k);
+/// The kind spelled `s`; nullopt for any other text (a tampered state file).
+std::optional<StepKind> ParseStepKind(std::string_view s);
+/// Kinds whose object is a volume in a pool: base, volume, seed, answer.
+bool IsVolume(StepKind k);
+
 /// One idempotent unit of work, in apply order.
 struct Step {
-  std::string id;    ///< journal key: "<kind>:<plan id>"
-  std::string kind;  ///< "network", "pool", "base", "volume", "seed", "domain", "start"
+  std::string id;  ///< journal key: "<kind>:<plan id>"
+  StepKind kind = StepKind::kNetwork;
   std::string name;  ///< the libvirt object's name
   std::string pool;  ///< for volumes and seeds
   std::string cluster;

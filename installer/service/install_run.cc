@@ -743,7 +743,7 @@ InstallOutcome RunInstall(const InstallOptions& o, const InstallSink& sink) {
     auto sum = Apply(
         p, **hv, ao,
         [&](const StepEvent& e) {
-          if (e.step.kind == "start" && (label == "management cluster" || e.step.cluster != "mgmt")) {
+          if (e.step.kind == StepKind::kStart && (label == "management cluster" || e.step.cluster != "mgmt")) {
             ++vms_done;
             run.Status("Creating " + label + ": " + std::to_string(vms_done) + "/" + std::to_string(vms_total) +
                        " VMs");
@@ -869,8 +869,8 @@ InstallOutcome RunConverge(const InstallOptions& o, const InstallSink& sink) {
       *plan, **hv, ao,
       [&](const StepEvent& e) {
         if (e.action == "create")
-          run.Status("Converging: " + e.step.kind + " " + e.step.name + " was missing; " +
-                     (e.step.kind == "start" ? "started" : "created"));
+          run.Status("Converging: " + ToString(e.step.kind) + " " + e.step.name + " was missing; " +
+                     (e.step.kind == StepKind::kStart ? "started" : "created"));
       },
       nullptr);
   if (!sum) {

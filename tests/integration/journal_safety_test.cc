@@ -114,6 +114,26 @@ TEST_CASE("a corrupt journal record is reported with its line number") {
   CHECK(sum.error().message().find(a.Journal() + ":2: corrupt journal record") != std::string::npos);
 }
 
+// A kind Slipway never writes (an edited owned.json) stops apply and
+// destroy with the file's name, before anything is touched.
+TEST_CASE("an owned.json entry of an unknown kind is refused, naming the file and the kind") {
+  Applied a("unknownkind");
+  std::string owned_file = a.o.state_dir + "/owned.json";
+  std::string original = testing::ReadText(owned_file);
+  auto owned = nlohmann::json::parse(original);
+  REQUIRE(!owned.empty());
+  owned[0]["kind"] = "snapshot";
+  testing::WriteText(owned_file, owned.dump(1));
+  auto sum = Destroy(*a.hv, {a.o.state_dir, a.o.storage_root, ""}, nullptr);
+  REQUIRE(!sum.ok());
+  CHECK(sum.error().message().find(owned_file + " is corrupt: unknown step kind 'snapshot'") != std::string::npos);
+  auto again = Apply(a.plan, *a.hv, a.o, nullptr, nullptr);
+  REQUIRE(!again.ok());
+  CHECK(again.error().message().find("unknown step kind 'snapshot'") != std::string::npos);
+  CHECK(!a.hv->List().domains.empty());      // nothing was destroyed
+  testing::WriteText(owned_file, original);  // for the destroy at the end
+}
+
 // owned.json is Slipway's own record; libvirt must agree before anything
 // goes. An entry pointing at a volume in a pool Slipway did not make (an
 // edited or stale record) leaves that volume alone, and says so.
