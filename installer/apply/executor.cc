@@ -424,7 +424,7 @@ class Executor {
       }
       return hv_.StartPool(s.name, true);
     }
-    if (state == Status2::kIncomplete && (IsVolume(s.kind))) {
+    if (state == Status2::kIncomplete && IsVolume(s.kind)) {
       if (auto st = hv_.DeleteVolume(s.pool, s.name); !st) return st;
     }
     if (s.kind == StepKind::kBase) {

@@ -6,6 +6,18 @@
 
 namespace slipway::installer {
 
+namespace {
+struct KeptSpec {
+  const char* what;
+  const char* path;
+};
+constexpr KeptSpec kKeptPaths[] = {
+    {"installer state", "/var/lib/slipway"},
+    {"vTPM state", "/var/lib/libvirt/swtpm"},
+    {"libvirt definitions", "/etc/libvirt"},
+};
+}  // namespace
+
 std::string KeptPath::Describe() const {
   std::string in = folder.empty() || folder == "/" ? "" : ", folder " + folder;
   switch (on) {

@@ -29,18 +29,9 @@ struct KeptPath {
   std::string Describe() const;
 };
 
-/// The paths the report describes, in this order.
-struct KeptSpec {
-  const char* what;
-  const char* path;
-};
-inline constexpr KeptSpec kKeptPaths[] = {
-    {"installer state", "/var/lib/slipway"},
-    {"vTPM state", "/var/lib/libvirt/swtpm"},
-    {"libvirt definitions", "/etc/libvirt"},
-};
-
-/// Where each of kKeptPaths lives, from the sysroot's /proc/self/mountinfo
+/// Where the installer's state (/var/lib/slipway), the vTPMs' state
+/// (/var/lib/libvirt/swtpm) and libvirt's definitions (/etc/libvirt) live,
+/// in that order, from the sysroot's /proc/self/mountinfo
 /// and the CSVs detection found. A path on a tmpfs or ramfs, or on the live
 /// system's root overlay (its upper layer in /run/rw, a tmpfs), is in RAM.
 std::vector<KeptPath> WhereKept(const Sysroot& s, const std::vector<Csv>& csvs);
