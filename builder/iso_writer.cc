@@ -25,9 +25,19 @@ std::string IsoError(const std::string& what, int r) {
   return what + ": " + (msg ? msg : "libisofs error " + std::to_string(r));
 }
 
+void PinTimes(IsoNode* node, time_t t) {
+  iso_node_set_mtime(node, t);
+  iso_node_set_atime(node, t);
+  iso_node_set_ctime(node, t);
+}
+
 // Adds `dir`'s entries in name order: libisofs numbers nodes in the order
 // they are added, and readdir order differs from one build to the next.
-int AddSorted(IsoImage* image, IsoDir* parent, const std::filesystem::path& dir) {
+// Each node's times are pinned as it is added: libisofs counts two nodes as
+// one hard-link family (Rock Ridge's link count) only when their stat
+// matches, and a file staged twice is stat'ed twice; when another process
+// reads it in between, its atime moves and the count (1 or 2) changes.
+int AddSorted(IsoImage* image, IsoDir* parent, const std::filesystem::path& dir, time_t t) {
   std::vector<std::filesystem::path> entries;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) entries.push_back(e.path());
@@ -38,11 +48,13 @@ int AddSorted(IsoImage* image, IsoDir* parent, const std::filesystem::path& dir)
       IsoDir* sub = nullptr;
       int r = iso_tree_add_new_dir(parent, name.c_str(), &sub);
       if (r < 0) return r;
-      if ((r = AddSorted(image, sub, p)) < 0) return r;
+      PinTimes(reinterpret_cast<IsoNode*>(sub), t);
+      if ((r = AddSorted(image, sub, p, t)) < 0) return r;
     } else {
       IsoNode* node = nullptr;
       int r = iso_tree_add_new_node(image, parent, name.c_str(), p.c_str(), &node);
       if (r < 0) return r;
+      PinTimes(node, t);
     }
   }
   return 1;
@@ -65,7 +77,7 @@ Status WriteIso(const std::string& staging, const IsoOptions& o, const std::stri
   iso_image_set_application_id(image, "SLIPWAY INSTALLER");
   iso_tree_set_follow_symlinks(image, 0);
   iso_tree_set_ignore_hidden(image, 0);
-  r = AddSorted(image, iso_image_get_root(image), staging);
+  r = AddSorted(image, iso_image_get_root(image), staging, static_cast<time_t>(o.source_date_epoch));
   if (r < 0) return done(Error::Runtime(IsoError("cannot add " + staging, r)));
   if (!o.bios_boot.empty()) {
     ElToritoBootImage* bios = nullptr;
@@ -91,10 +103,7 @@ Status WriteIso(const std::string& staging, const IsoOptions& o, const std::stri
   if (!o.bios_boot.empty() || !o.efi_image.empty()) {
     IsoNode* cat = nullptr;
     if (iso_tree_path_to_node(image, ("/" + o.boot_catalog).c_str(), &cat) == 1 && cat) {
-      time_t t = static_cast<time_t>(o.source_date_epoch);
-      iso_node_set_mtime(cat, t);
-      iso_node_set_atime(cat, t);
-      iso_node_set_ctime(cat, t);
+      PinTimes(cat, static_cast<time_t>(o.source_date_epoch));
     }
   }
   IsoWriteOpts* opts = nullptr;

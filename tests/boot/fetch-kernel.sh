@@ -9,6 +9,9 @@ set -euo pipefail
 cache=$1
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# Boot tests run side by side (ctest -j): one fetches, the others wait.
+exec 9>"$cache/.fetch.lock"
+flock 9
 kdeb=$(ls "$cache"/linux-image-6.*-amd64_*.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$kdeb" ]; then
   pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6/ {print $2; exit}')
