@@ -46,6 +46,12 @@ std::optional<StepKind> ParseStepKind(std::string_view s) {
 bool IsVolume(StepKind k) {
   return k == StepKind::kBase || k == StepKind::kVolume || k == StepKind::kSeed || k == StepKind::kAnswer;
 }
+
+namespace {
+// The objects of one VM that apply's and destroy's summaries count: its
+// domain and its volumes (a shared base volume and "start" are not).
+bool CountsAsVmObject(StepKind k) { return k == StepKind::kDomain || (IsVolume(k) && k != StepKind::kBase); }
+}  // namespace
 using firmware::XmlEscape;
 
 namespace {
@@ -693,8 +699,7 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
   }
   std::set<std::string> removed_vms;
   for (const Step& s : removals) {
-    if (s.kind == StepKind::kDomain) ++sum.to_destroy;
-    if (s.kind == StepKind::kVolume || s.kind == StepKind::kSeed || s.kind == StepKind::kAnswer) ++sum.to_destroy;
+    if (CountsAsVmObject(s.kind)) ++sum.to_destroy;
     removed_vms.insert(s.plan_id);
   }
   if (announce) announce(sum);
@@ -724,10 +729,7 @@ Result<ApplySummary> Apply(const Plan& plan, Hypervisor& hv, const ApplyOptions&
     if (auto st = ex.RemoveVmObject(s, &note); !st) return std::move(st).error();
     owned->Remove(s.id);
     if (auto st = owned->Save(owned_file); !st) return std::move(st).error();
-    if (note.empty() && (s.kind == StepKind::kDomain || s.kind == StepKind::kVolume || s.kind == StepKind::kSeed ||
-                         s.kind == StepKind::kAnswer)) {
-      ++sum.destroyed;
-    }
+    if (note.empty() && CountsAsVmObject(s.kind)) ++sum.destroyed;
     if (!note.empty()) sum.notes.push_back(note);
     if (sink) sink({++n, total, "remove", s, note});
   }
