@@ -1,5 +1,5 @@
 // `slipway build iso`: stages the installer ISO's tree (ISOLINUX for BIOS, a
-// FAT ESP image with systemd-boot for UEFI, the kernel, the live system of
+// FAT ESP image with shim and Debian's signed GRUB for UEFI, the kernel, the live system of
 // builder/live_root.h, profiles/, firmware/, an optional answer file and
 // node images) and writes it with the libisofs writer.
 #pragma once

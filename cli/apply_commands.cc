@@ -39,8 +39,10 @@ constexpr const char* kApplyHelp =
     "  --state DIR         journal, secrets, seeds, console logs (default /var/lib/slipway)\n"
     "  --storage-root DIR  prefix for CSV paths (demos and tests on fixture hosts)\n"
     "  --images DIR        <image>.qcow2 node images to upload as base volumes\n"
-    "  --domain-type T     libvirt domain type (default: test on the test driver,\n"
-    "                      else qemu, i.e. TCG; kvm only where a probe boot works)\n"
+    "  --domain-type T     libvirt domain type: qemu, kvm or test (default: test on\n"
+    "                      the test driver, else qemu, i.e. TCG). apply does not\n"
+    "                      probe KVM; give kvm only where KVM guests boot\n"
+    "                      (slipway-installer --accel auto probes)\n"
     "  --yes               confirm removals without asking\n"
     "  --json              stream one JSON event per step\n\n"
     "Exit codes: 0 applied, 1 libvirt failure or drift, 2 bad input or refused removal.\n";
@@ -49,7 +51,11 @@ constexpr const char* kDestroyHelp =
     "usage: slipway destroy (--cluster NAME | --all) [--connect URI] [--state DIR] [--storage-root DIR] [--json]\n\n"
     "Removes what Slipway created (as recorded in --state): a cluster's domains,\n"
     "volumes, seed ISOs and network, or with --all also base volumes and pools.\n"
-    "Objects it did not create are left alone.\n";
+    "Objects it did not create are left alone.\n\n"
+    "  --connect URI  libvirt URI (default test:///default, as for apply: give the\n"
+    "                 URI the plan was applied to)\n"
+    "  --json         stream one JSON event per step, no summary\n\n"
+    "Exit codes: 0 removed (or nothing to remove), 1 libvirt failure, 2 bad input.\n";
 
 // libvirt needs absolute paths for pools and images.
 std::string Absolute(const std::string& p) {
@@ -106,6 +112,9 @@ int RunApply(std::span<char* const> argv, Io io) {
     return 0;
   }
   if (args->positionals().size() != 1) return UsageError("apply", Error::Input("give one PLAN.json"), kApplyHelp, io);
+  if (std::string t = args->Get("domain-type", ""); !t.empty() && t != "qemu" && t != "kvm" && t != "test") {
+    return UsageError("apply", Error::Input("--domain-type takes qemu, kvm or test, not '" + t + "'"), kApplyHelp, io);
+  }
   auto plan = installer::LoadPlan(args->positionals()[0]);
   if (!plan) return ReportError("apply", plan.error(), io);
   installer::ApplyOptions o;

@@ -16,14 +16,17 @@ constexpr const char* kBridgeHelp =
     "Puts this host's IPv4 addresses and default route on a Linux bridge over its\n"
     "uplink NIC (default name slwbr0), as AKS hybrid's external virtual switch:\n"
     "VMs attached to it live on the datacenter network. Each address is added to\n"
-    "the bridge before it leaves the NIC. If any step fails, every change is undone\n"
-    "and the error says that the host's address and route are back on the NIC.\n"
+    "the bridge before it leaves the NIC. If any step of the bridge fails, every\n"
+    "change is undone and the error says that the host's address and route are\n"
+    "back on the NIC. A failed VLAN step undoes only that VLAN; the bridge stays.\n"
     "Running it again on a host that has the bridge changes nothing. Needs root.\n\n"
     "  --vlan N   also a VLAN for clusters with [network] vlan = N: the tagged port\n"
     "             NAME.N on the bridge under the sub-bridge NAMEvN, which those\n"
-    "             clusters' VMs join (1 to 4094; repeatable)\n\n"
+    "             clusters' VMs join (1 to 4094; repeatable; NAME at most 10\n"
+    "             characters, so that NAMEvN fits an interface name)\n\n"
     "Exit codes: 0 done (or already done), 1 a step failed (network restored),\n"
-    "2 bad input (no such NIC, the NIC has no address or belongs to another bridge).\n";
+    "2 bad input (no such NIC, the NIC has no address or belongs to another bridge,\n"
+    "a bridge name too long for --vlan).\n";
 
 }  // namespace
 

@@ -23,8 +23,11 @@ constexpr const char* kBuildHelp =
     "Builds a Linux node or load-balancer image: rootfs (the definition's mmdebstrap\n"
     "package list, or --rootfs: a directory, or a tarball extracted securely), the\n"
     "declared hardening steps, the first-boot agent, then a GPT disk (libparted) with\n"
-    "an ESP that boots under UEFI (systemd-boot) and BIOS (SYSLINUX) and an ext4 root,\n"
-    "as DIR/NAME.raw and DIR/NAME.qcow2, plus DIR/NAME.manifest.json. With\n"
+    "an ESP that boots under UEFI (shim and Debian's signed GRUB, with or without\n"
+    "Secure Boot) and BIOS (SYSLINUX) and an ext4 root,\n"
+    "as DIR/NAME.raw and/or DIR/NAME.qcow2 (the definition's [disk] formats), plus\n"
+    "DIR/NAME.manifest.json. --cache DIR keeps the mmdebstrap rootfs (default\n"
+    "DIR/.cache). With\n"
     "SOURCE_DATE_EPOCH set (default 0) two builds of the same inputs are byte-identical.\n\n"
     "--kubernetes BUNDLE  a folder or tarball with kubernetes-bundle.toml listing every\n"
     "    file with its kind, version and sha256 (docs/kubernetes-bundle.md). Each file\n"
@@ -46,7 +49,8 @@ constexpr const char* kIsoHelp =
     "usage: slipway build iso images/installer.toml --out slipway.iso [--kernel DIR]\n"
     "                         [--answer FLEET.toml] [--images DIR] [--boot DIR]\n\n"
     "Builds the installer ISO: ISO9660 (Rock Ridge, Joliet) with El Torito BIOS\n"
-    "(ISOLINUX) and UEFI (systemd-boot ESP) entries and an isohybrid MBR/GPT, written\n"
+    "(ISOLINUX) and UEFI (an ESP with shim and Debian's signed GRUB, which boot under\n"
+    "Secure Boot too) entries and an isohybrid MBR/GPT, written\n"
     "with libisofs. It boots a live system made from this machine (Debian 12):\n"
     "  - an initramfs (static busybox, the [live] kernel modules, the stage-1 init)\n"
     "    that mounts the ISO's /live under a RAM overlay, mounts file systems\n"
@@ -57,7 +61,8 @@ constexpr const char* kIsoHelp =
     "systemd starts slipway-installer.service, unattended (slipway.mode=auto on the\n"
     "kernel command line, [iso] kernel_cmdline) or with its menu (slipway.mode=interactive).\n"
     "Its state (journal, secrets, report) is kept on the first CSV under\n"
-    "slipway-hosts/<SMBIOS UUID>, so a reboot resumes and a finished host does not\n"
+    "slipway-hosts/<SMBIOS UUID> (mac-<MAC> without one), so a reboot resumes and a\n"
+    "finished host does not\n"
     "install again (slipway.rerun: run it again; slipway.state=ram: keep it in RAM).\n\n"
     "  --kernel DIR   a root holding boot/vmlinuz-VERSION and lib/modules/VERSION/:\n"
     "                 this machine's / (default) or a linux-image .deb unpacked with\n"
@@ -79,13 +84,19 @@ std::optional<builder::ImageDefinition> LoadDefinition(const std::string& file, 
   return def;
 }
 
+constexpr const char* kHardenHelp =
+    "usage: slipway build harden images/NAME.toml --tree DIR\n\nApplies the definition's "
+    "hardening steps to the rootfs tree DIR in place (what 'build image' does before the disk).\n";
+
 int RunHarden(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"help"}, {"tree", true}});
+  if (args && args->Has("help")) {
+    io.out << kHardenHelp;
+    return 0;
+  }
   if (!args || args->positionals().size() != 1 || !args->Has("tree")) {
     return UsageError("build harden", args ? Error::Input("give one definition file and --tree DIR") : args.error(),
-                      "usage: slipway build harden images/NAME.toml --tree DIR\n\nApplies the definition's "
-                      "hardening steps to the rootfs tree DIR in place (what 'build image' does before the disk).\n",
-                      io);
+                      kHardenHelp, io);
   }
   std::string file = args->positionals()[0];
   auto def = LoadDefinition(file, io);

@@ -22,7 +22,7 @@ constexpr std::array kCommands = {
     Command{"match", "rank the hardware profiles that fit this host", RunMatch},
     Command{"preflight", "check this host against one hardware profile", RunPreflight},
     Command{"plan", "compute the deployment plan (or: plan diff OLD NEW)", RunPlan},
-    Command{"lb", "render HAProxy rules for Services of type LoadBalancer", RunLb},
+    Command{"lb", "render or sync (install) the LB rules for Services of type LoadBalancer", RunLb},
     Command{"apply", "apply a plan through libvirt (journaled, resumable)", RunApply},
     Command{"destroy", "remove what Slipway created (--cluster NAME or --all)", RunDestroy},
     Command{"bridge", "put this host's address on a bridge over its uplink (the VMs' external switch)", RunBridge},

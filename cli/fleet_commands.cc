@@ -25,10 +25,13 @@ constexpr const char* kFleetHelp =
     "check: validates a fleet answer file: every 'slipway check' rule (duplicate MACs,\n"
     "serials, UUIDs, names, addresses and VIPs; unknown profiles and clusters), and\n"
     "whether each host's clusters fit the smallest machine its hardware profile accepts.\n"
+    "Profile and cluster names resolve in the bundled profiles (or ../ when the file\n"
+    "sits in a fleet/ folder); --profiles DIR is used for the fit check.\n"
     "Exit 0 valid, 2 not.\n\n"
     "report: aggregates installer reports (PATH is a report.json or a folder holding\n"
     "one, searched recursively) into one table: which hosts are done, which failed\n"
-    "and why.\n";
+    "and why (a host whose latest boot failed to converge counts as failed).\n"
+    "Exit 0 all done, 1 any host failed or a report is unreadable, 2 bad usage.\n";
 
 int Check(const Args& args, Io io) {
   std::string file = args.positionals().at(1);
@@ -86,19 +89,28 @@ int Report(const Args& args, Io io) {
     try {
       if (!text) throw std::runtime_error(text.error().ToString());
       r = nlohmann::json::parse(*text);
+      if (!r.is_object()) throw std::runtime_error("not a JSON object");
+      std::string result = r.value("result", "?"), why = r.value("error", "");
+      // A finished install whose latest boot failed to converge is failed now.
+      if (result == "ok" && r.contains("boots") && r["boots"].is_array() && !r["boots"].empty() &&
+          r["boots"].back().is_object() && r["boots"].back().value("result", "") != "ok") {
+        result = "failed";
+        why = "boot " + std::to_string(r["boots"].size()) +
+              " after the install: " + r["boots"].back().value("error", std::string("no error recorded"));
+      }
+      bool ok = result == "ok";
+      failed += !ok;
+      rows.push_back({{"file", f},
+                      {"host", r.value("host_name", r.value("host_id", "?"))},
+                      {"profile", r.value("profile", "")},
+                      {"result", result},
+                      {"why", why},
+                      {"vms", r.contains("plan") && r["plan"].is_object() ? r["plan"].value("vms", 0) : 0}});
     } catch (const std::exception& e) {
       rows.push_back({{"file", f}, {"host", "?"}, {"result", "unreadable"}, {"why", e.what()}});
       ++failed;
       continue;
     }
-    bool ok = r.value("result", "") == "ok";
-    failed += !ok;
-    rows.push_back({{"file", f},
-                    {"host", r.value("host_name", r.value("host_id", "?"))},
-                    {"profile", r.value("profile", "")},
-                    {"result", r.value("result", "?")},
-                    {"why", r.value("error", "")},
-                    {"vms", r.contains("plan") ? r["plan"].value("vms", 0) : 0}});
   }
   if (args.Has("json")) {
     io.out << DumpJson(nlohmann::json{{"hosts", rows}, {"done", rows.size() - failed}, {"failed", failed}}, 2) << "\n";

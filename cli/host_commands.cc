@@ -109,11 +109,13 @@ void PrintReport(const installer::HardwareReport& r, std::ostream& out) {
 }
 
 constexpr const char* kDetectHelp =
-    "usage: slipway detect [--sysroot DIR] [--csv PATH]... [--fs-usage FILE] [--json]\n\n"
+    "usage: slipway detect [--sysroot DIR | --hardware REPORT.json] [--csv PATH]... [--fs-usage FILE]\n"
+    "                      [--json]\n\n"
     "Reports the host's CPU, memory, disks (marking the boot medium), NICs, GPUs,\n"
     "firmware (UEFI/BIOS, Secure Boot, TPM), SMBIOS identity and Cluster Shared\n"
     "Volumes. Values that cannot be read are shown as unknown, with the reason.\n\n"
     "  --sysroot DIR    read /sys, /proc, /dev under DIR instead of / (captured fixtures)\n"
+    "  --hardware REPORT.json  print a report saved earlier with --json instead\n"
     "  --csv PATH       also count PATH (inside the sysroot) as a CSV; repeatable\n"
     "  --fs-usage FILE  take CSV size/free from FILE (statvfs.json written by\n"
     "                   tests/fixtures/capture-sysroot.sh) instead of statvfs(2)\n"

@@ -70,8 +70,10 @@ constexpr const char* kInstallerHelp =
     "killed during the write says so on the next boot and writes the disk again.\n"
     "The installer's state stays on the first CSV. Without a rule the host installs\n"
     "live: it keeps booting the ISO.\n\n"
-    "Exit codes: 0 installed, 1 runtime failure, 2 no or bad answer file, 3 no host\n"
-    "entry matches this machine, or preflight failed.\n";
+    "Exit codes: 0 installed, 1 runtime failure, 2 bad input (no or bad answer file,\n"
+    "a plan that does not fit the host's network, an address already in use on\n"
+    "--probe), 3 host not suitable (no host entry matches this machine, preflight\n"
+    "failed, no install disk, the plan does not fit its CSVs).\n";
 
 // "uefi, Secure Boot on, TPM 2.0" from report.json's host.
 std::string FirmwareLine(const nlohmann::json& r) {

@@ -80,8 +80,9 @@ constexpr const char* kLbHelp =
     "'kubectl get svc -A -o json' prints (stdin with '-' or no --services), or the\n"
     "TOML form below (a FILE ending in .toml). Each Service of type LoadBalancer\n"
     "keeps its VIP from the last sync (STATE/lb/CLUSTER.json, default STATE\n"
-    "/var/lib/slipway), or gets spec.loadBalancerIP when it is in the pool, or the\n"
-    "lowest free one; removed Services free theirs. It renders haproxy.cfg (one\n"
+    "/var/lib/slipway), or gets its spec.loadBalancerIP (an error when that is\n"
+    "outside the cluster's vip_pool or taken), or else the lowest free one; removed\n"
+    "Services free theirs. It renders haproxy.cfg (one\n"
     "frontend per Service port) and, for a keepalived pair, each LB's\n"
     "keepalived.conf with the Service VIPs in the VRRP instance (a single LB holds\n"
     "them as addresses); checks them with haproxy -c and keepalived -t; writes them\n"
@@ -163,6 +164,10 @@ void PrintPlan(const Plan& p, bool explain, std::ostream& out) {
 int RunPlanDiff(std::span<char* const> argv, Io io) {
   auto args = Args::Parse(argv, {{"json"}, {"help"}});
   if (!args) return UsageError("plan diff", args.error(), kPlanHelp, io);
+  if (args->Has("help")) {
+    io.out << kPlanHelp;
+    return 0;
+  }
   if (args->positionals().size() != 2) {
     return UsageError("plan diff", Error::Input("give OLD.json and NEW.json"), kPlanHelp, io);
   }

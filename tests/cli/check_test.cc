@@ -195,6 +195,9 @@ TEST_CASE("usage errors exit 2 and name the fix") {
   r = Run(Slipway() + " --help");
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("check") != std::string::npos);
+  r = Run(Slipway() + " apply /nonexistent-slipway.json --domain-type xen");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--domain-type takes qemu, kvm or test, not 'xen'") != std::string::npos);
 }
 
 TEST_CASE("Secure-Boot firmware for Linux VMs is accepted: their images boot through shim and Debian's signed GRUB") {
@@ -280,4 +283,44 @@ TEST_CASE("a cluster VLAN needs bridge mode and a bridge name short enough for i
       CheckBad("vlan-long-bridge.toml") ==
       Lines{"F:33:8: error: with a VLAN, the bridge name 'slwbr-uplink' is too long: the sub-bridge "
             "'slwbr-uplinkv4000' must be an interface name of at most 15 characters; use a bridge name of at most 10"});
+}
+
+TEST_CASE("every command and sub-command prints its help on --help and exits 0, running nothing") {
+  // The top-level help promises "Run 'slipway COMMAND --help'".
+  for (const char* cmd : {"check",       "detect",       "match", "preflight",   "plan",         "plan diff", "lb",
+                          "lb render",   "lb sync",      "apply", "destroy",     "bridge",       "status",    "fleet",
+                          "fleet check", "fleet report", "build", "build image", "build harden", "build iso"}) {
+    auto r = Run(Slipway() + " " + cmd + " --help");
+    INFO(cmd << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("usage: ", 0) == 0);
+    CHECK(r.err.empty());
+  }
+  // With arguments that would otherwise run it, --help still only prints.
+  auto r = Run(Slipway() + " build harden images/linux-node.toml --tree /nonexistent-slipway --help");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("usage: slipway build harden", 0) == 0);
+}
+
+TEST_CASE("fleet report counts a host whose latest boot failed to converge as failed, and survives odd reports") {
+  TempDir t;
+  std::filesystem::create_directories(t / "a");
+  std::filesystem::create_directories(t / "b");
+  std::filesystem::create_directories(t / "c");
+  std::filesystem::create_directories(t / "d");
+  WriteText(t / "a/report.json", R"({"result":"ok","host_name":"host-a","profile":"lab","plan":{"vms":5},
+    "boots":[{"result":"ok"}]})");
+  WriteText(t / "b/report.json", R"({"result":"ok","host_name":"host-b","profile":"lab","plan":{"vms":5},
+    "boots":[{"result":"ok"},{"result":"failed","error":"libvirt: cannot start mgmt-lb"}],"final_phase":"Failed"})");
+  WriteText(t / "c/report.json", "[1, 2]");
+  WriteText(t / "d/report.json", R"({"result":"ok","host_name":7})");
+  auto r = Run(Slipway() + " fleet report " + t.path());
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("1 done, 3 failed") != std::string::npos);
+  CHECK(r.out.find("boot 2 after the install: libvirt: cannot start mgmt-lb") != std::string::npos);
+  CHECK(r.out.find("not a JSON object") != std::string::npos);
+  auto j = Run(Slipway() + " fleet report --json " + t / "a");
+  CHECK(j.exit_code == 0);
+  CHECK(nlohmann::json::parse(j.out)["done"] == 1);
 }
