@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Makes the tiny rootfs of the image and boot tests: busybox-static, Debian's
 # kernel (downloaded once with apt-get into CACHE and unpacked with dpkg-deb),
-# and an initramfs that loads the virtio, ext4 and iso9660 modules, mounts the
-# root by label and switches to it. The image builder then adds hardening and
-# the first-boot agent, as for the full Debian image.
+# and an initramfs that loads the virtio, ext4 and iso9660 modules and the
+# SATA CD (AHCI, sr_mod: where the executor's libvirt domains get their
+# NoCloud seed), mounts the root by label and switches to it. The image
+# builder then adds hardening and the first-boot agent, as for the full
+# Debian image.
 #   tests/boot/make-tiny-node.sh CACHE OUT   -> OUT/rootfs (with /boot/vmlinuz, /boot/initrd.img)
 set -euo pipefail
 cache=$1 out=$2
@@ -13,7 +15,9 @@ bash "$(dirname "$0")/fetch-kernel.sh" "$cache" >/dev/null
 mods=$(ls -d "$cache"/kernel/lib/modules/*/kernel)
 order="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
   drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk lib/crc16 fs/mbcache
-  fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/cdrom/cdrom fs/isofs/isofs"
+  fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/cdrom/cdrom fs/isofs/isofs
+  drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/libahci drivers/ata/ahci
+  drivers/scsi/sr_mod"
 
 rm -rf "$out/rootfs" "$out/initramfs"
 # initramfs
