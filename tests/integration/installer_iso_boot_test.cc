@@ -527,6 +527,39 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("stage 1 boots a live root packed as /live.squashfs on the medium, and the installer runs from it",
+          "[slow]") {
+  // The option measured in docs/iso.md ("How the live root is built"): the
+  // ISO's own /live tree packed with mksquashfs, on a medium without /live.
+  // The kernel and initramfs are given to QEMU directly (the medium is made
+  // with xorriso, without boot records), as bench/live-root.sh does.
+  testing::TempDir t;
+  std::string stage = t / "stage";
+  auto x = testing::Run("xorriso -osirrox on -indev " + InstallerIso() + " -extract / " + stage + " && chmod -R u+w " +
+                        stage + " && mksquashfs " + stage + "/live " + t / "live.squashfs" +
+                        " -comp gzip -noappend -quiet -no-progress && rm -rf " + stage + "/live && mv " +
+                        t / "live.squashfs " + stage + "/live.squashfs && xorriso -as mkisofs -R -J -V SLIPWAY -o " +
+                        t / "squash.iso " + stage + " && cp " + stage + "/boot/vmlinuz " + stage + "/boot/initrd.img " +
+                        t.path());
+  INFO(x.out << x.err);
+  REQUIRE(x.exit_code == 0);
+  Host h;
+  testing::QemuMachine m;
+  m.memory_mib = 4096;
+  m.cpus = 2;
+  m.args = h.Args("");
+  m.args[1] = t / "squash.iso";
+  m.args.insert(m.args.end(), {"-kernel", t / "vmlinuz", "-initrd", t / "initrd.img", "-append",
+                               "console=ttyS0,115200 slipway.mode=auto"});
+  auto run = testing::BootQemu(m, "\nresult:   ", 400);
+  WARN("squashfs live root: power-on to the installer's report in " << run.seconds << " s");
+  INFO(testing::Tail(run.console, 6000));
+  REQUIRE(run.marker_seen);
+  CHECK(run.console.find("(live root image live.squashfs)") != std::string::npos);
+  CHECK(run.console.find("Planned 5 VMs in 2 clusters") != std::string::npos);
+  CHECK(run.console.find("result:   ok") != std::string::npos);
+}
+
 namespace {
 
 // The frames of a pcap file that QEMU's filter-dump wrote (little-endian,
