@@ -290,7 +290,7 @@ say "done"
   return kScript;
 }
 
-const std::string& NodeSetupScript(const std::string& image_role) {
+const std::string& NodeSetupScript(ImageRole image_role) {
   // Shared head: console output, the service check, the firewall check.
   static const std::string kHead = R"SETUP(#!/bin/sh
 # slipway node-setup: the role's setup after the first-boot agent, then the
@@ -396,10 +396,10 @@ if [ -s /etc/kubernetes/kubeadm.yaml ]; then
 fi
 echo "slipway-node-ready $name" >/dev/console 2>/dev/null || echo "slipway-node-ready $name"
 )SETUP";
-  return image_role == "loadbalancer" ? kLoadBalancer : kNode;
+  return image_role == ImageRole::kLoadBalancer ? kLoadBalancer : kNode;
 }
 
-Status InstallAgent(const std::string& root, const std::string& image_role) {
+Status InstallAgent(const std::string& root, ImageRole image_role) {
   std::error_code ec;
   fs::create_directories(root + "/usr/lib/slipway", ec);
   fs::create_directories(root + "/etc/systemd/system/multi-user.target.wants", ec);
@@ -407,7 +407,7 @@ Status InstallAgent(const std::string& root, const std::string& image_role) {
   if (auto st = WriteFileAtomic(root + "/usr/lib/slipway/node-setup", NodeSetupScript(image_role), 0755); !st) {
     return st;
   }
-  if (image_role == "loadbalancer") {
+  if (image_role == ImageRole::kLoadBalancer) {
     if (auto st = WriteFileAtomic(root + kLbApplyPath, LbApplyScript(), 0755); !st) return st;
   }
   // The agent runs before the network is online, so that the services of the
@@ -429,7 +429,7 @@ Status InstallAgent(const std::string& root, const std::string& image_role) {
   // Debian's etcd.service would start an unauthenticated member on
   // localhost on every node; a control plane runs slipway-etcd.service,
   // which its plan brings (the same binary, TLS, the planned members).
-  if (image_role != "loadbalancer") {
+  if (image_role != ImageRole::kLoadBalancer) {
     std::string link = root + "/etc/systemd/system/etcd.service";
     fs::remove(link, ec);
     fs::create_symlink("/dev/null", link, ec);

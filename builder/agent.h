@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "builder/image_definition.h"
 #include "common/error.h"
 
 namespace slipway::builder {
@@ -22,7 +23,7 @@ const std::string& AgentScript();
 /// The role setup of an image with role `image_role` ("linux-node" or
 /// "loadbalancer"): it reports each check as "slipway-role-setup: ..." and
 /// ends with the ready marker.
-const std::string& NodeSetupScript(const std::string& image_role);
+const std::string& NodeSetupScript(ImageRole image_role);
 
 /// The load-balancer image's lb-apply (common/lb_apply.h): checks and
 /// installs the Service rules `slipway lb sync` sends over SSH, opens their
@@ -31,6 +32,6 @@ const std::string& LbApplyScript();
 
 /// Installs /usr/lib/slipway/firstboot and /usr/lib/slipway/node-setup with
 /// their systemd units (enabled) into the tree at `root`.
-Status InstallAgent(const std::string& root, const std::string& image_role);
+Status InstallAgent(const std::string& root, ImageRole image_role);
 
 }  // namespace slipway::builder

@@ -69,7 +69,7 @@ Status Sysctl(const std::string& root, const ImageDefinition& def, HardeningReco
       "net.ipv6.conf.all.accept_redirects = 0\nnet.ipv6.conf.default.accept_redirects = 0\n"
       "net.ipv6.conf.all.accept_source_route = 0\nnet.ipv6.conf.default.accept_source_route = 0\n"
       "net.ipv4.ip_forward = 1\n";
-  if (def.role == "loadbalancer") text += "# keepalived moves the VIP between LBs.\nnet.ipv4.ip_nonlocal_bind = 1\n";
+  if (def.role == ImageRole::kLoadBalancer) text += "# keepalived moves the VIP between LBs.\nnet.ipv4.ip_nonlocal_bind = 1\n";
   return Write(root, "/etc/sysctl.d/90-slipway-hardening.conf", text, 0644, rec);
 }
 
@@ -77,7 +77,7 @@ Status Sshd(const std::string& root, const ImageDefinition& def, HardeningRecord
   // A load balancer lets root in only with a key whose authorized_keys line
   // forces a command: the cluster's lb-apply key (common/lb_apply.h).
   const std::vector<std::pair<std::string, std::string>> kv = {
-      {"PermitRootLogin", def.role == "loadbalancer" ? "forced-commands-only" : "no"},
+      {"PermitRootLogin", def.role == ImageRole::kLoadBalancer ? "forced-commands-only" : "no"},
       // The one host key each VM makes at first boot (agent.cc).
       {"HostKey", "/etc/ssh/ssh_host_ed25519_key"},
       {"PasswordAuthentication", "no"},
@@ -129,7 +129,7 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
   std::string text =
       "#!/usr/sbin/nft -f\n# Slipway: default-deny inbound; only the ports of this image's role are open.\n"
       "flush ruleset\n\ntable inet filter {\n";
-  if (def.role == "loadbalancer") text += "  set service_ports {\n    type inet_service\n  }\n";
+  if (def.role == ImageRole::kLoadBalancer) text += "  set service_ports {\n    type inet_service\n  }\n";
   text +=
       "  chain input {\n    type filter hook input priority 0; policy drop;\n"
       "    ct state established,related accept\n    ct state invalid drop\n    iif lo accept\n"
@@ -144,12 +144,12 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
   if (def.hardening.allow_vrrp) text += "    ip protocol 112 accept comment \"vrrp\"\n";
   // A load balancer's Service ports: lb-apply fills the set, and keeps its
   // elements in /etc/slipway/lb/ports.nft, which is read back at boot.
-  if (def.role == "loadbalancer") text += "    tcp dport @service_ports accept comment \"Services (lb-apply)\"\n";
+  if (def.role == ImageRole::kLoadBalancer) text += "    tcp dport @service_ports accept comment \"Services (lb-apply)\"\n";
   text +=
       "  }\n"
       "  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"
       "  chain output {\n    type filter hook output priority 0; policy accept;\n  }\n}\n";
-  if (def.role == "loadbalancer") text += "include \"/etc/slipway/lb/*.nft\"\n";
+  if (def.role == ImageRole::kLoadBalancer) text += "include \"/etc/slipway/lb/*.nft\"\n";
   if (auto st = Write(root, "/etc/nftables.conf", text, 0755, rec); !st) return st;
   std::string wants = root + "/etc/systemd/system/sysinit.target.wants";
   std::error_code ec;

@@ -68,8 +68,9 @@ nlohmann::json Packages(const std::string& tree) {
 Result<std::optional<VerifiedBundle>> StageBundle(const std::string& bundle, const ImageDefinition& def,
                                                   const std::string& work) {
   if (bundle.empty()) return std::optional<VerifiedBundle>();
-  if (def.role != "linux-node") {
-    return Error::Input("--kubernetes applies to the linux-node image, not to role '" + def.role + "'");
+  if (def.role != ImageRole::kLinuxNode) {
+    return Error::Input("--kubernetes applies to the linux-node image, not to role '" + std::string(ToString(def.role)) +
+                        "'");
   }
   auto v = VerifyBundle(bundle, work + "/bundle");
   if (!v) return std::move(v).error().Context("verifying the Kubernetes bundle " + bundle);
@@ -95,9 +96,9 @@ nlohmann::json KubernetesRecord(const std::optional<VerifiedBundle>& b) {
 }  // namespace
 
 Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefinition& def, const BuildOptions& o) {
-  if (def.role != "linux-node" && def.role != "loadbalancer") {
-    return Error::Input(def_file + ": role '" + def.role + "' is not a disk image; " +
-                        (def.role == "installer" ? std::string("use 'slipway build iso'")
+  if (!IsLinuxDiskRole(def.role)) {
+    return Error::Input(def_file + ": role '" + std::string(ToString(def.role)) + "' is not a disk image; " +
+                        (def.role == ImageRole::kInstaller ? std::string("use 'slipway build iso'")
                                                  : std::string("give --windows-media PATH for the Windows kit")));
   }
   auto started = std::chrono::steady_clock::now();
@@ -199,7 +200,7 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   nlohmann::json manifest = {{"schema", "slipway.image-manifest/v1"},
                              {"image", def.name},
-                             {"role", def.role},
+                             {"role", ToString(def.role)},
                              {"definition", def_file},
                              {"definition_sha256", def_hash},
                              {"source_date_epoch", o.source_date_epoch},
@@ -211,7 +212,7 @@ Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefini
                              {"hardening", steps},
                              {"packages", Packages(tree)},
                              {"outputs", outputs}};
-  if (def.role == "linux-node") manifest[kImageManifestKubernetes] = KubernetesRecord(*bundle);
+  if (def.role == ImageRole::kLinuxNode) manifest[kImageManifestKubernetes] = KubernetesRecord(*bundle);
   if (want_qcow2) fs::rename(work + "/disk.qcow2", o.out_dir + "/" + def.name + ".qcow2", ec);
   if (!ec && want_raw) fs::rename(work + "/disk.raw", raw, ec);
   if (ec) return fail(Error::Runtime("cannot move the image into " + o.out_dir + ": " + ec.message()));

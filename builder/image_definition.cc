@@ -8,6 +8,20 @@
 
 namespace slipway::builder {
 
+std::string_view ToString(ImageRole role) {
+  switch (role) {
+    case ImageRole::kLinuxNode:
+      return "linux-node";
+    case ImageRole::kLoadBalancer:
+      return "loadbalancer";
+    case ImageRole::kWindowsNode:
+      return "windows-node";
+    case ImageRole::kInstaller:
+      return "installer";
+  }
+  return "?";
+}
+
 const std::vector<std::string>& KnownHardeningSteps() {
   static const std::vector<std::string> kSteps = {"sysctl",    "sshd",           "nftables",      "auditd", "setuid",
                                                   "tmp-mount", "kernel-cmdline", "mask-services", "kubelet"};
@@ -15,8 +29,6 @@ const std::vector<std::string>& KnownHardeningSteps() {
 }
 
 namespace {
-
-bool IsLinuxRole(std::string_view role) { return role == "linux-node" || role == "loadbalancer"; }
 
 void ReadRootfs(const toml::table& t, ImageDefinition* d, Diagnostics* diags) {
   TableReader r(t, d->file, "[rootfs]", diags);
@@ -165,7 +177,13 @@ std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, cons
     if (!problem.empty()) top.ErrorAt("name", "'name' '" + *name + "' is not a valid DNS-1123 name: it " + problem);
     d.name = *name;
   }
-  d.role = top.Enum("role", Need::kRequired, {"linux-node", "loadbalancer", "windows-node", "installer"}).value_or("");
+  std::optional<ImageRole> role;
+  if (auto name = top.Enum("role", Need::kRequired, {"linux-node", "loadbalancer", "windows-node", "installer"})) {
+    for (ImageRole r : {ImageRole::kLinuxNode, ImageRole::kLoadBalancer, ImageRole::kWindowsNode, ImageRole::kInstaller}) {
+      if (ToString(r) == *name) role = r;
+    }
+  }
+  if (role) d.role = *role;
   d.description = top.String("description", Need::kOptional).value_or("");
 
   // Each role has its own sections; a section that does not belong is an error.
@@ -174,13 +192,14 @@ std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, cons
       if (const toml::table* t = top.Table(key, need)) read(*t, &d, diags);
     } else if (top.Has(key)) {
       top.Allow(key);
-      top.ErrorAt(key, std::string("[") + key + "] is only for role " + roles + ", not '" + d.role + "'");
+      top.ErrorAt(key, std::string("[") + key + "] is only for role " + roles + ", not '" + std::string(ToString(d.role)) +
+                           "'");
     }
   };
-  if (!d.role.empty()) {
-    const bool linux_role = IsLinuxRole(d.role);
-    const bool windows = d.role == "windows-node";
-    const bool installer = d.role == "installer";
+  if (role) {
+    const bool linux_role = IsLinuxDiskRole(d.role);
+    const bool windows = d.role == ImageRole::kWindowsNode;
+    const bool installer = d.role == ImageRole::kInstaller;
     section("rootfs", linux_role, Need::kRequired, "'linux-node' or 'loadbalancer'", ReadRootfs);
     section("disk", linux_role, Need::kRequired, "'linux-node' or 'loadbalancer'", ReadDisk);
     section("hardening", linux_role || windows, linux_role ? Need::kRequired : Need::kOptional,
@@ -190,7 +209,7 @@ std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, cons
     section("live", installer, Need::kRequired, "'installer'", ReadLive);
   }
   top.Finish();
-  if (d.role == "loadbalancer" && !d.hardening.allow_vrrp && diags->ErrorCount() == errors_before) {
+  if (role && d.role == ImageRole::kLoadBalancer && !d.hardening.allow_vrrp && diags->ErrorCount() == errors_before) {
     diags->Error(top.TablePos(), "a load-balancer image needs [hardening] allow_vrrp = true for keepalived");
   }
   if (diags->ErrorCount() != errors_before) return std::nullopt;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/diagnostics.h"
@@ -67,9 +68,17 @@ struct LiveSpec {
   std::string busybox = "/bin/busybox";  ///< static busybox for stage 1
 };
 
+/// What an image definition builds; the TOML spells it as ToString gives.
+enum class ImageRole { kLinuxNode, kLoadBalancer, kWindowsNode, kInstaller };
+
+/// "linux-node", "loadbalancer", "windows-node" or "installer".
+std::string_view ToString(ImageRole role);
+/// The Linux disk images (`slipway build image` writes a GPT disk for these).
+inline bool IsLinuxDiskRole(ImageRole role) { return role == ImageRole::kLinuxNode || role == ImageRole::kLoadBalancer; }
+
 struct ImageDefinition {
   std::string name;
-  std::string role;  ///< "linux-node", "loadbalancer", "windows-node" or "installer"
+  ImageRole role = ImageRole::kLinuxNode;  ///< always set in a definition ReadImageDefinition returns
   std::string description;
   std::string file;
   RootfsSpec rootfs;

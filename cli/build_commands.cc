@@ -196,7 +196,7 @@ int RunBuild(std::span<char* const> argv, Io io) {
   std::string file = args->positionals()[0];
   auto def = LoadDefinition(file, io);
   if (!def) return 2;
-  if (def->role == "windows-node") {
+  if (def->role == builder::ImageRole::kWindowsNode) {
     if (!args->Has("windows-media")) {
       return UsageError("build image",
                         Error::Input("a windows-node image needs --windows-media PATH (a Windows Server "
@@ -221,7 +221,7 @@ int RunBuild(std::span<char* const> argv, Io io) {
   o.cache_dir = args->Get("cache");
   o.kubernetes_bundle = args->Get("kubernetes");
   if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) o.source_date_epoch = std::atol(e);
-  io.out << "building " << def->name << " (" << def->role << ") into " << o.out_dir << "\n" << std::flush;
+  io.out << "building " << def->name << " (" << builder::ToString(def->role) << ") into " << o.out_dir << "\n" << std::flush;
   auto manifest = builder::BuildImage(file, *def, o);
   if (!manifest) return ReportError("build image", manifest.error(), io);
   for (const auto& [name, info] : (*manifest)["outputs"].items()) {

@@ -174,7 +174,7 @@ class Checker {
                : "";
     }
     auto v = builder::ReadImageDefinition(t, file, d);
-    return v ? v->name + " (" + v->role + ")" : "";
+    return v ? v->name + " (" + std::string(builder::ToString(v->role)) + ")" : "";
   }
 
   CheckReport* report_;

@@ -18,7 +18,7 @@ namespace {
 ImageDefinition NodeDef() {
   ImageDefinition d;
   d.name = "linux-node";
-  d.role = "linux-node";
+  d.role = ImageRole::kLinuxNode;
   d.hardening.steps = KnownHardeningSteps();
   d.hardening.open_tcp_ports = {22, 6443, 10250};
   d.hardening.open_udp_ports = {8472};
@@ -109,7 +109,7 @@ TEST_CASE("the load-balancer role opens VRRP and allows binding the VIP") {
   testing::TempDir t;
   MakeTree(t);
   ImageDefinition lb = NodeDef();
-  lb.role = "loadbalancer";
+  lb.role = ImageRole::kLoadBalancer;
   lb.hardening.allow_vrrp = true;
   lb.hardening.allow_node_ports = false;
   lb.hardening.steps = {"sysctl", "nftables", "sshd"};

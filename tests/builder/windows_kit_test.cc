@@ -23,7 +23,7 @@ namespace {
 ImageDefinition WinDef() {
   ImageDefinition d;
   d.name = "windows-node";
-  d.role = "windows-node";
+  d.role = ImageRole::kWindowsNode;
   d.file = "images/windows-node.toml";
   d.windows = WindowsSpec{"Windows Server 2022 SERVERSTANDARDCORE", 1, "en-US", {5986, 10250}};
   return d;

@@ -34,7 +34,7 @@ void SmallTree(const testing::TempDir& t) {
 ImageDefinition SmallDef(const testing::TempDir& t) {
   ImageDefinition d;
   d.name = "small";
-  d.role = "linux-node";
+  d.role = ImageRole::kLinuxNode;
   d.rootfs.source = "directory";
   d.rootfs.path = "tree";
   d.disk.size_gib = 1;

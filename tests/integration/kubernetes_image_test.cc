@@ -37,7 +37,7 @@ void SmallTree(const testing::TempDir& t) {
 ImageDefinition SmallDef(const testing::TempDir& t) {
   ImageDefinition d;
   d.name = "small";
-  d.role = "linux-node";
+  d.role = ImageRole::kLinuxNode;
   d.rootfs.source = "directory";
   d.rootfs.path = "tree";
   d.disk.size_gib = 1;
@@ -158,7 +158,7 @@ TEST_CASE("node-setup imports the bundle's OCI archives into a real containerd, 
   std::sort(refs.begin(), refs.end());
   testing::WriteText(k8s + "/images.sha256", sums);
   testing::WriteText(k8s + "/version", "1.28.5\n");
-  testing::WriteText(t / "node-setup", NodeSetupScript("linux-node"));
+  testing::WriteText(t / "node-setup", NodeSetupScript(ImageRole::kLinuxNode));
   testing::WriteText(t / "containerd.toml", "version = 2\nroot = \"" + t / "ctr-root" + "\"\nstate = \"" +
                                                 t / "ctr-state" +
                                                 "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
