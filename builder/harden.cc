@@ -69,7 +69,8 @@ Status Sysctl(const std::string& root, const ImageDefinition& def, HardeningReco
       "net.ipv6.conf.all.accept_redirects = 0\nnet.ipv6.conf.default.accept_redirects = 0\n"
       "net.ipv6.conf.all.accept_source_route = 0\nnet.ipv6.conf.default.accept_source_route = 0\n"
       "net.ipv4.ip_forward = 1\n";
-  if (def.role == ImageRole::kLoadBalancer) text += "# keepalived moves the VIP between LBs.\nnet.ipv4.ip_nonlocal_bind = 1\n";
+  if (def.role == ImageRole::kLoadBalancer)
+    text += "# keepalived moves the VIP between LBs.\nnet.ipv4.ip_nonlocal_bind = 1\n";
   return Write(root, "/etc/sysctl.d/90-slipway-hardening.conf", text, 0644, rec);
 }
 
@@ -144,7 +145,8 @@ Status Nftables(const std::string& root, const ImageDefinition& def, HardeningRe
   if (def.hardening.allow_vrrp) text += "    ip protocol 112 accept comment \"vrrp\"\n";
   // A load balancer's Service ports: lb-apply fills the set, and keeps its
   // elements in /etc/slipway/lb/ports.nft, which is read back at boot.
-  if (def.role == ImageRole::kLoadBalancer) text += "    tcp dport @service_ports accept comment \"Services (lb-apply)\"\n";
+  if (def.role == ImageRole::kLoadBalancer)
+    text += "    tcp dport @service_ports accept comment \"Services (lb-apply)\"\n";
   text +=
       "  }\n"
       "  chain forward {\n    type filter hook forward priority 0; policy accept;\n  }\n"

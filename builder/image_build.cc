@@ -69,8 +69,8 @@ Result<std::optional<VerifiedBundle>> StageBundle(const std::string& bundle, con
                                                   const std::string& work) {
   if (bundle.empty()) return std::optional<VerifiedBundle>();
   if (def.role != ImageRole::kLinuxNode) {
-    return Error::Input("--kubernetes applies to the linux-node image, not to role '" + std::string(ToString(def.role)) +
-                        "'");
+    return Error::Input("--kubernetes applies to the linux-node image, not to role '" +
+                        std::string(ToString(def.role)) + "'");
   }
   auto v = VerifyBundle(bundle, work + "/bundle");
   if (!v) return std::move(v).error().Context("verifying the Kubernetes bundle " + bundle);
@@ -98,8 +98,9 @@ nlohmann::json KubernetesRecord(const std::optional<VerifiedBundle>& b) {
 Result<nlohmann::json> BuildImage(const std::string& def_file, const ImageDefinition& def, const BuildOptions& o) {
   if (!IsLinuxDiskRole(def.role)) {
     return Error::Input(def_file + ": role '" + std::string(ToString(def.role)) + "' is not a disk image; " +
-                        (def.role == ImageRole::kInstaller ? std::string("use 'slipway build iso'")
-                                                 : std::string("give --windows-media PATH for the Windows kit")));
+                        (def.role == ImageRole::kInstaller
+                             ? std::string("use 'slipway build iso'")
+                             : std::string("give --windows-media PATH for the Windows kit")));
   }
   auto started = std::chrono::steady_clock::now();
   auto def_text = ReadFile(def_file);

@@ -179,7 +179,8 @@ std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, cons
   }
   std::optional<ImageRole> role;
   if (auto name = top.Enum("role", Need::kRequired, {"linux-node", "loadbalancer", "windows-node", "installer"})) {
-    for (ImageRole r : {ImageRole::kLinuxNode, ImageRole::kLoadBalancer, ImageRole::kWindowsNode, ImageRole::kInstaller}) {
+    for (ImageRole r :
+         {ImageRole::kLinuxNode, ImageRole::kLoadBalancer, ImageRole::kWindowsNode, ImageRole::kInstaller}) {
       if (ToString(r) == *name) role = r;
     }
   }
@@ -192,8 +193,8 @@ std::optional<ImageDefinition> ReadImageDefinition(const toml::table& root, cons
       if (const toml::table* t = top.Table(key, need)) read(*t, &d, diags);
     } else if (top.Has(key)) {
       top.Allow(key);
-      top.ErrorAt(key, std::string("[") + key + "] is only for role " + roles + ", not '" + std::string(ToString(d.role)) +
-                           "'");
+      top.ErrorAt(key, std::string("[") + key + "] is only for role " + roles + ", not '" +
+                           std::string(ToString(d.role)) + "'");
     }
   };
   if (role) {

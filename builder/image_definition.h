@@ -74,7 +74,9 @@ enum class ImageRole { kLinuxNode, kLoadBalancer, kWindowsNode, kInstaller };
 /// "linux-node", "loadbalancer", "windows-node" or "installer".
 std::string_view ToString(ImageRole role);
 /// The Linux disk images (`slipway build image` writes a GPT disk for these).
-inline bool IsLinuxDiskRole(ImageRole role) { return role == ImageRole::kLinuxNode || role == ImageRole::kLoadBalancer; }
+inline bool IsLinuxDiskRole(ImageRole role) {
+  return role == ImageRole::kLinuxNode || role == ImageRole::kLoadBalancer;
+}
 
 struct ImageDefinition {
   std::string name;

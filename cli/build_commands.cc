@@ -221,7 +221,8 @@ int RunBuild(std::span<char* const> argv, Io io) {
   o.cache_dir = args->Get("cache");
   o.kubernetes_bundle = args->Get("kubernetes");
   if (const char* e = std::getenv("SOURCE_DATE_EPOCH")) o.source_date_epoch = std::atol(e);
-  io.out << "building " << def->name << " (" << builder::ToString(def->role) << ") into " << o.out_dir << "\n" << std::flush;
+  io.out << "building " << def->name << " (" << builder::ToString(def->role) << ") into " << o.out_dir << "\n"
+         << std::flush;
   auto manifest = builder::BuildImage(file, *def, o);
   if (!manifest) return ReportError("build image", manifest.error(), io);
   for (const auto& [name, info] : (*manifest)["outputs"].items()) {
