@@ -40,6 +40,9 @@ struct QemuMachine {
   /// every poll; what it returns is sent. With it, the console is a socket
   /// (logged to the same file) instead of a plain file.
   std::function<std::string(const std::string& console)> respond;
+  /// With a marker: BootQemu stops only once this also returns true
+  /// (checked on every poll), e.g. when another guest has printed its part.
+  std::function<bool()> also_until;
 };
 
 struct QemuRun {
@@ -142,7 +145,8 @@ inline QemuRun BootQemu(const QemuMachine& m, const std::string& marker, int tim
       std::string reply = m.respond(heard);
       if (!reply.empty()) (void)!::write(serial, reply.data(), reply.size());
     }
-    if (!marker.empty() && (m.respond ? heard : ReadText(dir / "console.log")).find(marker) != std::string::npos) {
+    if (!marker.empty() && (m.respond ? heard : ReadText(dir / "console.log")).find(marker) != std::string::npos &&
+        (!m.also_until || m.also_until())) {
       run.marker_seen = true;
       run.seconds = elapsed();
       std::this_thread::sleep_for(std::chrono::seconds(1));  // the rest of the marker's line

@@ -11,8 +11,10 @@
 #include <archive_entry.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -563,13 +565,27 @@ TEST_CASE("stage 1 boots a live root packed as /live.squashfs on the medium, and
 namespace {
 
 // The frames of a pcap file that QEMU's filter-dump wrote (little-endian,
-// microsecond records): how many carried each 802.1Q VLAN id, how many were
-// untagged, and the source MACs of the tagged ones.
+// microsecond records): for each source MAC, how many frames carried each
+// 802.1Q VLAN id (0: untagged).
 struct Capture {
   bool ok = false;
-  std::map<int, int> tagged;
-  int untagged = 0;
-  std::set<std::string> tagged_sources;
+  std::map<std::string, std::map<int, int>> by_source;
+  // The VLAN ids of `mac`'s tagged frames.
+  std::set<int> TaggedFrom(const std::string& mac) const {
+    std::set<int> ids;
+    if (auto it = by_source.find(mac); it != by_source.end()) {
+      for (const auto& [vid, n] : it->second) {
+        if (vid != 0) ids.insert(vid);
+      }
+    }
+    return ids;
+  }
+  int Count(const std::string& mac, int vid) const {
+    auto it = by_source.find(mac);
+    if (it == by_source.end()) return 0;
+    auto v = it->second.find(vid);
+    return v == it->second.end() ? 0 : v->second;
+  }
 };
 
 Capture ReadPcap(const std::string& path) {
@@ -584,32 +600,59 @@ Capture ReadPcap(const std::string& path) {
     size_t len = le32(at + 8);
     at += 16;
     if (at + len > b.size()) break;
-    if (len >= 18 && be16(at + 12) == 0x8100) {
-      ++c.tagged[static_cast<int>(be16(at + 14) & 0xfff)];
+    if (len >= 14) {
       char mac[18];
       std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", u8(at + 6), u8(at + 7), u8(at + 8), u8(at + 9),
                     u8(at + 10), u8(at + 11));
-      c.tagged_sources.insert(mac);
-    } else if (len >= 14) {
-      ++c.untagged;
+      int vid = len >= 18 && be16(at + 12) == 0x8100 ? static_cast<int>(be16(at + 14) & 0xfff) : 0;
+      ++c.by_source[mac][vid];
     }
     at += len;
   }
   return c;
 }
 
+// The "datacenter" peer on the far end of the host's uplink: Debian's kernel
+// with tests/boot/make-vlan-peer.sh's initramfs, in QEMU, serving the link as
+// a stream socket. It pings the host's sub-bridge through VLAN 100 and 200.
+struct VlanPeer {
+  testing::TempDir dir;
+  std::string socket = dir / "link.sock", console = dir / "console.log";
+  int pid = 0;
+  VlanPeer(const std::string& kernel_root, const std::string& target) {
+    auto mk = testing::Run("bash " + testing::SourceDir() + "/tests/boot/make-vlan-peer.sh " + BuildDir() +
+                           "/boot-cache " + dir.path() + " " + target);
+    INFO(mk.out << mk.err);
+    REQUIRE(mk.exit_code == 0);
+    auto q = testing::Run(
+        "qemu-system-x86_64 -accel tcg -m 256 -smp 1 -display none -monitor none -no-reboot -serial file:" + console +
+        " -kernel $(ls " + kernel_root + "/boot/vmlinuz-* | head -n 1) -initrd " + dir / "peer-initrd.img" +
+        " -append 'console=ttyS0,115200 quiet' -netdev stream,id=p0,server=on,addr.type=unix,addr.path=" + socket +
+        " -device virtio-net-pci,netdev=p0,mac=52:54:00:5e:00:aa -daemonize -pidfile " + dir / "qemu.pid");
+    INFO(q.out << q.err);
+    REQUIRE(q.exit_code == 0);
+    pid = std::atoi(testing::ReadText(dir / "qemu.pid").c_str());
+  }
+  ~VlanPeer() {
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+  std::string Console() const { return testing::ReadText(console); }
+};
+
 }  // namespace
 
 TEST_CASE(
     "on the installer ISO, bridge mode moves the host onto a bridge on its uplink, and a VLAN cluster's sub-bridge "
-    "sends its frames out of the uplink tagged") {
+    "carries traffic tagged both ways") {
   // The ISO's own kernel and iproute2 make the host bridge and the 802.1Q
   // sub-bridge (this CI machine's kernel has no 802.1Q, so
   // tests/integration/host_bridge_test.cc cannot show tagged traffic). The
   // answer file (e2e-fleet-bridge.toml) puts the host in bridge mode on the
-  // NIC that matched it, on QEMU's user network, and the smoke-vlan cluster
-  // on VLAN 100. QEMU records every frame of that NIC (filter-dump). About
-  // 25 s under TCG, so it runs in CI.
+  // NIC that matched it and the smoke-vlan cluster on VLAN 100. That NIC's
+  // far end is a peer guest (VlanPeer) with VLANs 100 and 200, which pings
+  // the sub-bridge's IPv6 link-local address through both; QEMU records
+  // every frame of the host's NIC (filter-dump). About a minute under TCG
+  // for both boots, so it runs in CI.
   testing::TempDir t;
   std::string data = t / "data";
   fs::create_directories(data);
@@ -623,17 +666,27 @@ TEST_CASE(
   std::string iso = VariantIso(
       t, "bridge", "slipway.mode=auto",
       "--answer " + testing::Fixtures() + "/boot/e2e-fleet-bridge.toml --images " + t / "images", false, data);
+  // The sub-bridge takes the uplink's MAC (52:54:00:5e:00:01), so its
+  // link-local address is the EUI-64 one.
+  const std::string host_mac = "52:54:00:5e:00:01", peer_mac = "52:54:00:5e:00:aa";
+  VlanPeer peer(Kernel(), "fe80::5054:ff:fe5e:1");
   Host h;
   testing::QemuMachine m;
   m.memory_mib = 4096;
   m.cpus = 2;
   m.args = h.Args("");
   m.args[1] = iso;
+  auto user = std::find(m.args.begin(), m.args.end(), "user,id=n0");
+  REQUIRE(user != m.args.end());
+  *user = "stream,id=n0,server=off,addr.type=unix,addr.path=" + peer.socket;
   std::string pcap = t / "uplink.pcap";
   m.args.insert(m.args.end(), {"-object", "filter-dump,id=uplink,netdev=n0,file=" + pcap});
+  // The host stays up after its report (the live system does) until the
+  // peer has finished pinging.
+  m.also_until = [&] { return peer.Console().find("peer: done") != std::string::npos; };
   auto run = testing::BootQemu(m, "\nresult:   ", 400);
-  WARN("bridge mode: boot to the installer's report in " << run.seconds << " s");
-  INFO(testing::Tail(run.console, 8000));
+  WARN("bridge mode: boot to the installer's report and the peer's pings in " << run.seconds << " s");
+  INFO(testing::Tail(run.console, 6000) << "\npeer's console:\n" << testing::Tail(peer.Console(), 2000));
   REQUIRE(run.marker_seen);
   const std::string& c = run.console;
   CHECK(c.find("Matched host qemu-e2e-01 by MAC 52:54:00:5e:00:01") != std::string::npos);
@@ -643,22 +696,30 @@ TEST_CASE(
   CHECK(c.find("VLAN 100: slwbr0v100 over the tagged port slwbr0.100") != std::string::npos);
   CHECK(c.find("Creating workload clusters smoke-vlan: 3/3 VMs") != std::string::npos);
   CHECK(c.find("result:   ok") != std::string::npos);
-  // On the wire: the sub-bridge's frames (IPv6 neighbour discovery and
-  // multicast listener reports, sent as it comes up) left the uplink tagged
-  // with VLAN 100 and no other tag; the host's own frames (the ARP probe)
-  // left untagged.
+  // Both ways through VLAN 100, and nothing through VLAN 200, which the host
+  // does not carry.
+  std::string p = peer.Console();
+  CHECK(p.find("peer: VLAN 100: fe80::5054:ff:fe5e:1 answered") != std::string::npos);
+  CHECK(p.find("peer: VLAN 200: no answer in 3 tries") != std::string::npos);
+  // On the wire: every tagged frame the host sent (its answers, and the
+  // sub-bridge's neighbour discovery) carried VLAN 100; the peer's carried
+  // 100 and 200.
   Capture cap = ReadPcap(pcap);
   REQUIRE(cap.ok);
-  INFO("tagged frames by VLAN: " << cap.tagged.size() << " ids; untagged " << cap.untagged);
-  CHECK(cap.tagged.count(100));
-  CHECK(cap.tagged.size() == 1);
-  CHECK(cap.untagged > 0);
-  WARN("uplink capture: " << (cap.tagged.count(100) ? cap.tagged.at(100) : 0) << " frames tagged VLAN 100 (from "
-                          << Join(std::vector<std::string>(cap.tagged_sources.begin(), cap.tagged_sources.end()), ", ")
-                          << "), " << cap.untagged << " untagged");
-  // A reboot: the bridge and the VLAN lived in RAM. The finished host makes
-  // them again from its report before it converges the domains on them.
+  CHECK(cap.TaggedFrom(host_mac) == std::set<int>{100});
+  CHECK(cap.TaggedFrom(peer_mac) == std::set<int>{100, 200});
+  CHECK(cap.Count(host_mac, 0) > 0);  // the ARP probe, untagged
+  WARN("uplink capture: the host sent " << cap.Count(host_mac, 100) << " frames tagged VLAN 100 and "
+                                        << cap.Count(host_mac, 0) << " untagged; the peer " << cap.Count(peer_mac, 100)
+                                        << " tagged 100 and " << cap.Count(peer_mac, 200) << " tagged 200");
+  // A reboot (on QEMU's user network: the peer's part is done): the bridge
+  // and the VLAN lived in RAM. The finished host makes them again from its
+  // report before it converges the domains on them.
   fs::remove(pcap);
+  user = std::find(m.args.begin(), m.args.end(), "stream,id=n0,server=off,addr.type=unix,addr.path=" + peer.socket);
+  REQUIRE(user != m.args.end());
+  *user = "user,id=n0";
+  m.also_until = nullptr;
   auto again = testing::BootQemu(m, "Running: 5 of 5 VMs", 240);
   INFO(testing::Tail(again.console, 4000));
   REQUIRE(again.marker_seen);
@@ -670,8 +731,7 @@ TEST_CASE(
   CHECK(again.console.find("(already in place)") == std::string::npos);
   Capture after = ReadPcap(pcap);
   REQUIRE(after.ok);
-  CHECK(after.tagged.count(100));
-  CHECK(after.tagged.size() == 1);
+  CHECK(after.TaggedFrom(host_mac) == std::set<int>{100});
 }
 
 namespace {
