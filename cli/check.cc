@@ -29,7 +29,8 @@ std::string Plural(size_t n, const std::string& word) { return std::to_string(n)
 
 class Checker {
  public:
-  Checker(CheckReport* report, std::string data_dir) : report_(report), data_dir_(std::move(data_dir)) {}
+  Checker(CheckReport* report, std::string data_dir, std::string profiles_root)
+      : report_(report), data_dir_(std::move(data_dir)), profiles_root_(std::move(profiles_root)) {}
 
   void AddPath(const std::string& path) {
     std::error_code ec;
@@ -52,8 +53,9 @@ class Checker {
   // Loads what the given files refer to but were not given, then checks references.
   void Resolve() {
     std::set<std::string> roots;
+    if (!profiles_root_.empty()) roots.insert(profiles_root_);
     for (const CheckedFile& f : report_->files) {
-      if (auto root = ProfileRoot(f.file)) roots.insert(*root);
+      if (auto root = ProfileRoot(f.file); root && profiles_root_.empty()) roots.insert(*root);
     }
     if (roots.empty()) roots.insert(data_dir_ + "/profiles");
     const std::string& root = *roots.begin();
@@ -179,6 +181,7 @@ class Checker {
 
   CheckReport* report_;
   std::string data_dir_;
+  std::string profiles_root_;
   Catalog catalog_;
   std::set<std::string> loaded_;
   bool needs_sizes_ = false;
@@ -233,9 +236,10 @@ std::string KindFromPath(const std::string& path) {
   return "";
 }
 
-CheckReport CheckPaths(const std::vector<std::string>& paths, const std::string& data_dir) {
+CheckReport CheckPaths(const std::vector<std::string>& paths, const std::string& data_dir,
+                       const std::string& profiles_root) {
   CheckReport report;
-  Checker checker(&report, data_dir);
+  Checker checker(&report, data_dir, profiles_root);
   for (const std::string& p : paths) checker.AddPath(p);
   checker.Resolve();
   report.diags.Sort();

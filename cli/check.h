@@ -30,7 +30,9 @@ std::string KindFromPath(const std::string& path);
 /// Checks `paths` (files or folders, searched recursively for *.toml).
 /// References to VM sizes, firmware, hardware profiles and clusters are
 /// resolved against the files given, then against the profile tree each file
-/// sits in, then against `data_dir`.
-CheckReport CheckPaths(const std::vector<std::string>& paths, const std::string& data_dir);
+/// sits in, then against `data_dir`. A non-empty `profiles_root` (a folder
+/// holding hardware/, clusters/ and vm-sizes.toml) replaces the last two.
+CheckReport CheckPaths(const std::vector<std::string>& paths, const std::string& data_dir,
+                       const std::string& profiles_root = "");
 
 }  // namespace slipway::cli

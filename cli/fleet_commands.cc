@@ -25,8 +25,9 @@ constexpr const char* kFleetHelp =
     "check: validates a fleet answer file: every 'slipway check' rule (duplicate MACs,\n"
     "serials, UUIDs, names, addresses and VIPs; unknown profiles and clusters), and\n"
     "whether each host's clusters fit the smallest machine its hardware profile accepts.\n"
-    "Profile and cluster names resolve in the bundled profiles (or ../ when the file\n"
-    "sits in a fleet/ folder); --profiles DIR is used for the fit check.\n"
+    "Profile and cluster names resolve in --profiles DIR (hardware/, clusters/,\n"
+    "vm-sizes.toml), else in ../ when the file sits in a fleet/ folder, else in the\n"
+    "bundled profiles.\n"
     "Exit 0 valid, 2 not.\n\n"
     "report: aggregates installer reports (PATH is a report.json or a folder holding\n"
     "one, searched recursively) into one table: which hosts are done, which failed\n"
@@ -35,7 +36,7 @@ constexpr const char* kFleetHelp =
 
 int Check(const Args& args, Io io) {
   std::string file = args.positionals().at(1);
-  CheckReport report = CheckPaths({file}, DataDir());
+  CheckReport report = CheckPaths({file}, DataDir(), args.Get("profiles", ""));
   std::string profiles = args.Get("profiles", "");
   if (profiles.empty()) {
     fs::path p = fs::path(file).parent_path();

@@ -324,3 +324,25 @@ TEST_CASE("fleet report counts a host whose latest boot failed to converge as fa
   CHECK(j.exit_code == 0);
   CHECK(nlohmann::json::parse(j.out)["done"] == 1);
 }
+
+TEST_CASE("fleet check resolves profile and cluster names in --profiles DIR") {
+  TempDir t;
+  std::filesystem::copy(SourceDir() + "/profiles", t / "profiles", std::filesystem::copy_options::recursive);
+  std::string cluster = ReadText(SourceDir() + "/profiles/clusters/lab.toml");
+  size_t at = cluster.find("name = \"lab\"");
+  REQUIRE(at != std::string::npos);
+  cluster.replace(at, 12, "name = \"extra\"");
+  WriteText(t / "profiles/clusters/extra.toml", cluster);
+  std::string fleet = ReadText(SourceDir() + "/profiles/fleet/lab.toml");
+  at = fleet.find("clusters = [\"lab\"]");
+  REQUIRE(at != std::string::npos);
+  fleet.replace(at, 18, "clusters = [\"extra\"]");
+  WriteText(t / "fleet.toml", "kind = \"fleet\"\n" + fleet);
+  auto r = Run(Slipway() + " fleet check " + t / "fleet.toml --profiles " + t / "profiles");
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  // Without it, the bundled profiles have no cluster 'extra'.
+  auto bundled = Run(Slipway() + " fleet check " + t / "fleet.toml");
+  CHECK(bundled.exit_code == 2);
+  CHECK((bundled.out + bundled.err).find("extra") != std::string::npos);
+}
