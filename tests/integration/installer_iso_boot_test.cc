@@ -84,6 +84,16 @@ struct Host {
                           "-E lazy_itable_init=1,lazy_journal_init=1 " + csv);
     REQUIRE(r.exit_code == 0);
   }
+  // The end-to-end machine (4 GiB, 2 vCPUs) booting `iso` from its CD drive.
+  testing::QemuMachine Machine(const std::string& iso) const {
+    testing::QemuMachine m;
+    m.memory_mib = 4096;
+    m.cpus = 2;
+    m.args = Args("none");
+    m.args[0] = "-cdrom";
+    m.args[1] = iso;
+    return m;
+  }
   std::vector<std::string> Args(const std::string& boot_drive) const {
     return {boot_drive.empty() ? "-cdrom" : "-drive",
             boot_drive.empty() ? InstallerIso() : boot_drive,
@@ -228,10 +238,7 @@ void CheckSecureBoot(const std::string& console) {
 
 TEST_CASE("the installer ISO installs a fleet host unattended under BIOS (SeaBIOS, CD)") {
   Host h;
-  testing::QemuMachine m;
-  m.memory_mib = 4096;
-  m.cpus = 2;
-  m.args = h.Args("");
+  testing::QemuMachine m = h.Machine(InstallerIso());
   auto run = testing::BootQemu(m, "\nresult:   ", 400);
   WARN("BIOS: boot to the installer's report in " << run.seconds << " s");
   CheckInstall(run, "bios, Secure Boot off, TPM none");
@@ -419,12 +426,8 @@ TEST_CASE(
   testing::TempDir t;
   std::string iso = VariantIso(t, "menu", "slipway.mode=interactive slipway.libvirt=test:///default slipway.rerun", "");
   Host h;
-  testing::QemuMachine m;
+  testing::QemuMachine m = h.Machine(iso);
   m.uefi = true;  // plain OVMF, no Secure Boot: shim and GRUB boot there too
-  m.memory_mib = 4096;
-  m.cpus = 2;
-  m.args = h.Args("");
-  m.args[1] = iso;
   // A person at the console: the smoke profile, the smoke cluster, yes.
   int answered = 0;
   m.respond = [&](const std::string& console) -> std::string {
@@ -485,11 +488,7 @@ TEST_CASE(
       VariantIso(t, "live", "slipway.mode=auto slipway.ready_timeout=240",
                  "--answer " + testing::Fixtures() + "/boot/e2e-fleet-live.toml --images " + t / "images");
   Host h;
-  testing::QemuMachine m;
-  m.memory_mib = 4096;
-  m.cpus = 2;
-  m.args = h.Args("");
-  m.args[1] = iso;
+  testing::QemuMachine m = h.Machine(iso);
   auto run = testing::BootQemu(m, "\nresult:   ", 600);
   WARN("live libvirtd: boot to the installer's report in " << run.seconds << " s");
   INFO(testing::Tail(run.console, 8000));
@@ -535,11 +534,7 @@ TEST_CASE("stage 1 boots a live root packed as /live.squashfs on the medium, and
   INFO(x.out << x.err);
   REQUIRE(x.exit_code == 0);
   Host h;
-  testing::QemuMachine m;
-  m.memory_mib = 4096;
-  m.cpus = 2;
-  m.args = h.Args("");
-  m.args[1] = t / "squash.iso";
+  testing::QemuMachine m = h.Machine(t / "squash.iso");
   m.args.insert(m.args.end(), {"-kernel", t / "vmlinuz", "-initrd", t / "initrd.img", "-append",
                                "console=ttyS0,115200 slipway.mode=auto"});
   auto run = testing::BootQemu(m, "\nresult:   ", 400);
@@ -660,11 +655,7 @@ TEST_CASE(
   const std::string host_mac = "52:54:00:5e:00:01", peer_mac = "52:54:00:5e:00:aa";
   VlanPeer peer(Kernel(), "fe80::5054:ff:fe5e:1");
   Host h;
-  testing::QemuMachine m;
-  m.memory_mib = 4096;
-  m.cpus = 2;
-  m.args = h.Args("");
-  m.args[1] = iso;
+  testing::QemuMachine m = h.Machine(iso);
   auto user = std::find(m.args.begin(), m.args.end(), "user,id=n0");
   REQUIRE(user != m.args.end());
   *user = "stream,id=n0,server=off,addr.type=unix,addr.path=" + peer.socket;
